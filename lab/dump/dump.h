@@ -1,0 +1,23 @@
+/* dump.h - what the dump readers offer the rest of the lab.
+ *
+ * Readers are pure parsers: bytes in (through cl_reader, which bounds every access),
+ * struct/JSON out. The inspect object is documented in results/README.md.
+ */
+#ifndef CL_DUMP_H
+#define CL_DUMP_H
+
+#include <json-c/json.h>
+
+#include "util/error.h"
+
+/* Exit-code style results of cl_dump_inspect. */
+#define CL_DUMP_OK 0
+#define CL_DUMP_NOT_A_DUMP 2   /* unknown signature or unreadable: *out not set */
+#define CL_DUMP_TRUNCATED 3    /* cut short or inconsistent: *out set, "truncated": true */
+
+/* Identifies and reads any supported dump (Windows PAGEDUMP/PAGEDU64, ELF vmcore,
+ * kdump-compressed) and returns the inspect object. For Linux dumps the object also
+ * carries "linux": {"panic_message", "log_tail", ...} recovered from the printk buffer. */
+int cl_dump_inspect(const char *path, struct json_object **out, cl_error **errp);
+
+#endif

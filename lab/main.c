@@ -1,0 +1,42 @@
+/* main.c - the crashlab command line: dispatches to a subcommand (lab/cmd.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} commands[] = {
+    { "run", cl_cmd_run, "run a scenario on a guest and collect what it produced" },
+    { "validate", cl_cmd_validate, "check scenario files without running them" },
+    { "faults", cl_cmd_faults, "print the fault catalogue" },
+    { "inspect", cl_cmd_inspect, "tell what crashed, from a Windows or Linux dump" },
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: crashlab COMMAND [ARGS...]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\n'crashlab COMMAND --help' describes one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "crashlab: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,137 @@
+/* scenario.h - a scenario file, loaded and validated (libyaml).
+ *
+ * The schema is written down in scenarios/README.md. The loader rejects unknown keys,
+ * wrong types, missing fields, unknown faults and bad fault parameters with an error
+ * "FILE:LINE:COLUMN: message" (1-based line and column of the offending node).
+ * A loaded scenario is complete: every default is filled in, so the run never
+ * has to guess.
+ */
+#ifndef CL_SCENARIO_H
+#define CL_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalogue.h"
+#include "util/error.h"
+
+#define CL_SCENARIO_MAX_BYTES (1u << 20)   /* a scenario file larger than this is refused */
+#define CL_SCENARIO_MAX_STEPS 64
+#define CL_SCENARIO_MAX_ARGS 32
+
+typedef enum { CL_PROFILE_LINUX, CL_PROFILE_WINDOWS, CL_PROFILE_LAST } cl_profile;
+
+typedef enum {
+    CL_VERDICT_PASS,
+    CL_VERDICT_EXPECTED_CRASH,
+    CL_VERDICT_UNEXPECTED_CRASH,
+    CL_VERDICT_HANG,
+    CL_VERDICT_FAIL,
+    CL_VERDICT_INFRA_ERROR,
+    CL_VERDICT_LAST
+} cl_verdict;
+
+typedef enum {
+    CL_DUMPFMT_KDUMP_ZLIB,   /* default for Linux */
+    CL_DUMPFMT_ELF,
+    CL_DUMPFMT_WIN_DMP,      /* QEMU's win-dmp, Windows only */
+    CL_DUMPFMT_NONE,
+    CL_DUMPFMT_LAST
+} cl_dump_format;
+
+typedef enum { CL_FIRMWARE_BIOS, CL_FIRMWARE_UEFI, CL_FIRMWARE_LAST } cl_firmware;
+
+typedef enum {
+    CL_STEP_INSTALL,   /* upload a driver/module from the host and load it */
+    CL_STEP_REMOVE,    /* unload the driver/module */
+    CL_STEP_TRIGGER,   /* arm and fire a catalogue fault */
+    CL_STEP_WAIT,      /* sleep, watching for a crash */
+    CL_STEP_EXEC,      /* run a guest command */
+    CL_STEP_NMI,       /* inject an NMI */
+    CL_STEP_LAST
+} cl_step_kind;
+
+typedef struct {
+    int line, column;              /* where the step was written, for messages */
+    cl_step_kind kind;
+    double timeout;                /* seconds; defaults to timeouts.step */
+    /* INSTALL */
+    char *path;                    /* host path, relative paths resolved against the repo root */
+    /* TRIGGER */
+    const cl_fault *fault;
+    struct labfault_request request;   /* parameters applied over the catalogue defaults */
+    char *params_text;             /* "k=v k=v" as given, for the agent and the result */
+    /* WAIT */
+    double seconds;
+    /* EXEC */
+    char *argv[CL_SCENARIO_MAX_ARGS + 1]; /* NULL-terminated; a string command becomes sh -c */
+    int expect_exit;               /* -1: any */
+} cl_step;
+
+typedef struct {
+    char *manufacturer, *product, *version, *serial, *family, *sku;
+    char *bios_vendor, *bios_version;
+} cl_smbios;
+
+typedef struct {
+    char *path;                    /* as given on the command line */
+    char sha256[65];               /* of the file's bytes */
+    char *name;                    /* "name:" or the file name without .yaml */
+    char *description;
+
+    /* guest */
+    cl_profile profile;
+    unsigned memory_mb;            /* default 256 (linux), 2048 (windows) */
+    unsigned vcpus;                /* default 1, raised to the trigger faults' min_vcpus */
+    char *kernel_args;             /* extra kernel arguments (linux) */
+    char *image;                   /* windows: base qcow2 (never written) */
+    char *virtio_iso;              /* windows: optional */
+    cl_firmware firmware;          /* windows: default uefi */
+    bool tpm;
+    cl_smbios smbios;              /* unset strings: the lab's defaults */
+
+    cl_step steps[CL_SCENARIO_MAX_STEPS];
+    size_t nsteps;
+
+    /* expect */
+    cl_verdict expect_verdict;
+    char *expect_kind;             /* linux panic kind (catalogue kinds) or NULL */
+    char *expect_pattern;          /* POSIX ERE over the crash title + panic message, or NULL */
+    uint32_t expect_bugcheck;      /* windows, 0: any */
+    bool expect_param_set[4];
+    uint64_t expect_params[4];
+
+    /* timeouts, seconds */
+    double t_boot;                 /* default 120 */
+    double t_step;                 /* default 60 */
+    double t_observe;              /* after the last step, how long to watch for a crash; default 60 */
+    double t_run;                  /* whole run; default 600 */
+
+    /* capture */
+    cl_dump_format dump_format;
+    bool screenshot;               /* default true for windows */
+    bool nmi_on_hang;              /* escalate a hang with an NMI before the dump; default true */
+} cl_scenario;
+
+/* Loads and validates a scenario. On error returns NULL and sets an error whose message
+ * is "FILE:LINE:COLUMN: what is wrong" (code CL_ERR_INVAL). */
+cl_scenario *cl_scenario_load(const char *path, cl_error **errp);
+
+/* Same, from a buffer; name is used in messages. */
+cl_scenario *cl_scenario_parse(const char *name, const char *data, size_t len, cl_error **errp);
+
+void cl_scenario_free(cl_scenario *s);
+CL_DEFINE_AUTOPTR_FUNC(cl_scenario, cl_scenario_free)
+
+const char *cl_verdict_to_string(cl_verdict v);
+bool cl_verdict_from_string(const char *s, cl_verdict *v);
+const char *cl_profile_to_string(cl_profile p);
+const char *cl_dump_format_to_string(cl_dump_format f);  /* "kdump-zlib", "elf", "win-dmp", "none" */
+const char *cl_step_kind_to_string(cl_step_kind k);
+
+/* The kernel command line the scenario's faults need (catalogue linux.cmdline of every
+ * trigger step, de-duplicated, then kernel_args). Caller frees. */
+char *cl_scenario_fault_cmdline(const cl_scenario *s);
+
+#endif
