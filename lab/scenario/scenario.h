@@ -19,6 +19,9 @@
 #define CL_SCENARIO_MAX_BYTES (1u << 20)   /* a scenario file larger than this is refused */
 #define CL_SCENARIO_MAX_STEPS 64
 #define CL_SCENARIO_MAX_ARGS 32
+#define CL_SCENARIO_MAX_DEPTH 8            /* nested mappings/sequences; the schema needs 5 */
+#define CL_SCENARIO_MAX_NODES 10000        /* YAML nodes in one file; a full scenario has ~1500 */
+#define CL_SCENARIO_MAX_SECONDS 86400.0    /* upper bound of every timeout and wait */
 
 typedef enum { CL_PROFILE_LINUX, CL_PROFILE_WINDOWS, CL_PROFILE_LAST } cl_profile;
 
@@ -129,6 +132,7 @@ bool cl_verdict_from_string(const char *s, cl_verdict *v);
 const char *cl_profile_to_string(cl_profile p);
 const char *cl_dump_format_to_string(cl_dump_format f);  /* "kdump-zlib", "elf", "win-dmp", "none" */
 const char *cl_step_kind_to_string(cl_step_kind k);
+const char *cl_firmware_to_string(cl_firmware f);      /* "bios", "uefi" */
 
 /* The kernel command line the scenario's faults need (catalogue linux.cmdline of every
  * trigger step, de-duplicated, then kernel_args). Caller frees. */

@@ -86,8 +86,7 @@ char *cl_buf_finish(cl_buf *b, cl_error **errp)
         cl_error_set(errp, CL_ERR_NOMEM, "buffer: out of memory");
         return NULL;
     }
-    if (!b->data[0] && !b->len)
-        b->data[0] = '\0';
+    b->data[b->len] = '\0';
     char *p = b->data;
     b->data = NULL;
     b->len = b->cap = 0;

@@ -1,0 +1,232 @@
+/* client.c - qemu-ga commands through libvirt, with deadlines and retries. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libvirt/libvirt-qemu.h>
+#include <libvirt/virterror.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "util/fileio.h"
+
+#define UPLOAD_CHUNK (48u << 10)
+
+static void sleep_s(double s)
+{
+    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+    nanosleep(&ts, NULL);
+}
+
+/* Errors worth another try: the agent is starting, restarting or was busy. A domain
+ * that stopped running is not one of them. */
+static bool transient(const virError *e)
+{
+    if (!e)
+        return false;
+    switch (e->code) {
+    case VIR_ERR_AGENT_UNRESPONSIVE:
+    case VIR_ERR_AGENT_UNSYNCED:
+        return true;
+    case VIR_ERR_OPERATION_INVALID:
+        return e->message && strstr(e->message, "agent") && !strstr(e->message, "not running");
+    default:
+        return false;
+    }
+}
+
+static bool domain_running(virDomainPtr dom)
+{
+    int state = 0, reason = 0;
+    return virDomainGetState(dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_RUNNING;
+}
+
+bool cl_agent_command(virDomainPtr dom, const char *cmd, double deadline, json_object **ret, cl_error **errp)
+{
+    for (int attempt = 1;; attempt++) {
+        double left = deadline - cl_now();
+        if (left <= 0)
+            return cl_error_set(errp, CL_ERR_TIMEOUT, "agent: no answer before the deadline (%d attempts)", attempt - 1);
+        int timeout = left < 1 ? 1 : (int)left;
+        if (timeout > 60)
+            timeout = 60;
+        char *reply = virDomainQemuAgentCommand(dom, cmd, timeout, 0);
+        if (reply) {
+            bool ok = cl_agent_parse_reply(reply, strnlen(reply, CL_AGENT_MAX_REPLY + 1), ret, errp);
+            free(reply);
+            return ok;
+        }
+        /* Copy it: any later libvirt call (the state check) resets the last error. */
+        virErrorPtr e = virSaveLastError();
+        bool retry = transient(e) && domain_running(dom) && cl_now() + 0.2 < deadline;
+        if (!retry) {
+            cl_error_set(errp, e && e->code == VIR_ERR_AGENT_UNRESPONSIVE ? CL_ERR_TIMEOUT : CL_ERR_AGENT,
+                         "agent: %s", e && e->message ? e->message : "command failed");
+            virFreeError(e);
+            return false;
+        }
+        virFreeError(e);
+        sleep_s(0.2);
+    }
+}
+
+bool cl_agent_wait_ping(virDomainPtr dom, double deadline, cl_error **errp)
+{
+    CL_AUTOPTR(cl_error) last = NULL;
+    while (cl_now() < deadline) {
+        json_object *ret = NULL;
+        cl_error_free(last);
+        last = NULL;
+        /* Short per-try deadline: a ping sent before qemu-ga opened its port is lost. */
+        double d = cl_now() + 3;
+        if (cl_agent_command(dom, "{\"execute\":\"guest-ping\"}", d < deadline ? d : deadline, &ret, &last)) {
+            json_object_put(ret);
+            return true;
+        }
+        if (!domain_running(dom))
+            return cl_error_set(errp, CL_ERR_AGENT, "agent: the guest stopped running while waiting for the agent (%s)",
+                                last->msg);
+        sleep_s(0.25);
+    }
+    return cl_error_set(errp, CL_ERR_TIMEOUT, "agent: no answer to guest-ping before the deadline%s%s",
+                        last ? "; last error: " : "", last ? last->msg : "");
+}
+
+static bool cmd_printf(virDomainPtr dom, double deadline, json_object **ret, cl_error **errp, json_object *cmd)
+{
+    const char *text = json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN);
+    bool ok = cl_agent_command(dom, text, deadline, ret, errp);
+    json_object_put(cmd);
+    return ok;
+}
+
+static json_object *mkcmd(const char *execute, json_object *args)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "execute", json_object_new_string(execute));
+    if (args)
+        json_object_object_add(o, "arguments", args);
+    return o;
+}
+
+static bool file_close(virDomainPtr dom, int64_t handle, double deadline, cl_error **errp)
+{
+    json_object *args = json_object_new_object(), *ret = NULL;
+    json_object_object_add(args, "handle", json_object_new_int64(handle));
+    if (!cmd_printf(dom, deadline, &ret, errp, mkcmd("guest-file-close", args)))
+        return false;
+    json_object_put(ret);
+    return true;
+}
+
+bool cl_agent_upload(virDomainPtr dom, const char *host_path, const char *guest_path, double deadline,
+                     cl_error **errp)
+{
+    CL_AUTOFREE char *data = NULL;
+    size_t len = 0;
+    if (!cl_file_read_all(host_path, CL_AGENT_MAX_UPLOAD, &data, &len, errp))
+        return false;
+    json_object *args = json_object_new_object(), *ret = NULL;
+    json_object_object_add(args, "path", json_object_new_string(guest_path));
+    json_object_object_add(args, "mode", json_object_new_string("w"));
+    if (!cmd_printf(dom, deadline, &ret, errp, mkcmd("guest-file-open", args))) {
+        cl_error_prefix(errp, "upload '%s' to '%s'", host_path, guest_path);
+        return false;
+    }
+    if (!json_object_is_type(ret, json_type_int)) {
+        json_object_put(ret);
+        return cl_error_set(errp, CL_ERR_AGENT, "agent: guest-file-open did not return a handle");
+    }
+    int64_t handle = json_object_get_int64(ret);
+    json_object_put(ret);
+
+    for (size_t off = 0; off < len || (len == 0 && off == 0); off += UPLOAD_CHUNK) {
+        size_t n = len - off < UPLOAD_CHUNK ? len - off : UPLOAD_CHUNK;
+        if (n == 0)
+            break;
+        CL_AUTOFREE char *b64 = cl_base64_encode(data + off, n);
+        if (!b64) {
+            file_close(dom, handle, deadline, NULL);
+            return cl_error_set(errp, CL_ERR_NOMEM, "agent: out of memory encoding '%s'", host_path);
+        }
+        args = json_object_new_object();
+        json_object_object_add(args, "handle", json_object_new_int64(handle));
+        json_object_object_add(args, "buf-b64", json_object_new_string(b64));
+        if (!cmd_printf(dom, deadline, &ret, errp, mkcmd("guest-file-write", args))) {
+            file_close(dom, handle, deadline, NULL);
+            cl_error_prefix(errp, "upload '%s' to '%s'", host_path, guest_path);
+            return false;
+        }
+        json_object *cnt = NULL;
+        if (!json_object_is_type(ret, json_type_object) || !json_object_object_get_ex(ret, "count", &cnt) ||
+            !json_object_is_type(cnt, json_type_int) || json_object_get_int64(cnt) != (int64_t)n) {
+            json_object_put(ret);
+            file_close(dom, handle, deadline, NULL);
+            return cl_error_set(errp, CL_ERR_AGENT, "agent: short write uploading '%s' at offset %zu", host_path, off);
+        }
+        json_object_put(ret);
+    }
+    return file_close(dom, handle, deadline, errp);
+}
+
+bool cl_agent_exec_start(virDomainPtr dom, char *const argv[], double deadline, long *pid, cl_error **errp)
+{
+    if (!argv || !argv[0])
+        return cl_error_set(errp, CL_ERR_INVAL, "agent: empty command");
+    json_object *args = json_object_new_object(), *arr = json_object_new_array(), *ret = NULL;
+    json_object_object_add(args, "path", json_object_new_string(argv[0]));
+    for (size_t i = 1; argv[i]; i++)
+        json_object_array_add(arr, json_object_new_string(argv[i]));
+    json_object_object_add(args, "arg", arr);
+    json_object_object_add(args, "capture-output", json_object_new_boolean(1));
+    if (!cmd_printf(dom, deadline, &ret, errp, mkcmd("guest-exec", args))) {
+        cl_error_prefix(errp, "exec '%s'", argv[0]);
+        return false;
+    }
+    json_object *p = NULL;
+    if (!json_object_is_type(ret, json_type_object) || !json_object_object_get_ex(ret, "pid", &p) ||
+        !json_object_is_type(p, json_type_int) || json_object_get_int64(p) <= 0) {
+        json_object_put(ret);
+        return cl_error_set(errp, CL_ERR_AGENT, "agent: guest-exec did not return a pid");
+    }
+    *pid = (long)json_object_get_int64(p);
+    json_object_put(ret);
+    return true;
+}
+
+bool cl_agent_exec_wait(virDomainPtr dom, long pid, double deadline, cl_agent_exec_status *st, cl_error **errp)
+{
+    double delay = 0.05;
+    for (;;) {
+        json_object *args = json_object_new_object(), *ret = NULL;
+        json_object_object_add(args, "pid", json_object_new_int64(pid));
+        if (!cmd_printf(dom, deadline, &ret, errp, mkcmd("guest-exec-status", args)))
+            return false;
+        cl_agent_exec_status s;
+        bool ok = cl_agent_parse_exec_status(ret, CL_AGENT_MAX_OUTPUT, &s, errp);
+        json_object_put(ret);
+        if (!ok)
+            return false;
+        if (s.exited) {
+            *st = s;
+            return true;
+        }
+        if (cl_now() + delay >= deadline)
+            return cl_error_set(errp, CL_ERR_TIMEOUT, "agent: guest process %ld still running at the deadline", pid);
+        sleep_s(delay);
+        if (delay < 0.5)
+            delay *= 2;
+    }
+}
+
+bool cl_agent_exec(virDomainPtr dom, char *const argv[], double deadline, cl_agent_exec_status *st,
+                   cl_error **errp)
+{
+    long pid = 0;
+    if (!cl_agent_exec_start(dom, argv, deadline, &pid, errp))
+        return false;
+    return cl_agent_exec_wait(dom, pid, deadline, st, errp);
+}

@@ -1,0 +1,161 @@
+/* inspect_linux.c - the inspect object for Linux dumps (ELF vmcore, kdump-compressed). */
+#include <elf.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dump/dump.h"
+#include "dump/inspect_priv.h"
+#include "dump/linux/kallsyms.h"
+#include "dump/linux/ldump.h"
+#include "dump/linux/printk.h"
+#include "dump/linux/report.h"
+#include "dump/linux/vmcoreinfo.h"
+
+#define LOG_TAIL_LINES 60
+
+static const char *elf_machine_name(unsigned m)
+{
+    switch (m) {
+    case EM_X86_64: return "x86_64";
+    case EM_386: return "i386";
+    case EM_AARCH64: return "aarch64";
+    case EM_S390: return "s390x";
+    case EM_PPC64: return "ppc64";
+    case EM_RISCV: return "riscv64";
+    default: return NULL;
+    }
+}
+
+static json_object *log_tail(const char *log, size_t len)
+{
+    const char *p = log + len;
+    int lines = 0;
+    while (p > log && lines <= LOG_TAIL_LINES) {
+        p--;
+        if (*p == '\n' && p != log + len - 1)
+            lines++;
+    }
+    if (lines > LOG_TAIL_LINES)
+        p++;
+    return json_object_new_string(p);
+}
+
+static json_object *cpus_json(cl_ldump *d, cl_kallsyms *ks)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; i < d->lnotes->ncpus; i++) {
+        const cl_linux_cpu *c = &d->lnotes->cpus[i];
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "cpu", json_object_new_int64((int64_t)i));
+        if (c->have_prstatus)
+            json_object_object_add(o, "pid", json_object_new_int64(c->pid));
+        json_object_object_add(o, "rip", cl_json_hex(c->rip));
+        char name[128];
+        uint64_t off;
+        cl_error *err = NULL;
+        if (ks && cl_kallsyms_lookup(ks, c->rip, name, sizeof(name), &off, &err)) {
+            char sym[160];
+            snprintf(sym, sizeof(sym), "%s+0x%" PRIx64, name, off);
+            json_object_object_add(o, "symbol", json_object_new_string(sym));
+        }
+        cl_error_free(err);
+        json_object_array_add(a, o);
+    }
+    return a;
+}
+
+int cl_inspect_linux(cl_reader *r, json_object **out, cl_error **errp)
+{
+    CL_AUTOPTR(cl_ldump) d = cl_ldump_open(r, errp);
+    if (!d)
+        return CL_DUMP_NOT_A_DUMP;
+    json_object *o = json_object_new_object();
+    json_object *lx = json_object_new_object();
+    const char *format = d->elf ? "elf-vmcore" : d->kdump->flattened ? "kdump-flattened" : "kdump-compressed";
+    json_object_object_add(o, "format", json_object_new_string(format));
+    json_object *t = json_object_new_object();
+    json_object_object_add(t, "number", NULL);
+    json_object_object_add(t, "name", json_object_new_string(d->elf ? "elf" : "kdump"));
+    json_object_object_add(o, "dump_type", t);
+
+    json_object *m = json_object_new_object();
+    unsigned em = d->elf ? d->elf->machine : (!strcmp(d->kdump->machine, "x86_64") ? EM_X86_64 : 0);
+    const char *mn = d->elf ? elf_machine_name(em) : d->kdump->machine[0] ? d->kdump->machine : NULL;
+    json_object_object_add(m, "number", em ? json_object_new_int64(em) : NULL);
+    json_object_object_add(m, "name", json_object_new_string(mn ? mn : "unknown"));
+    json_object_object_add(o, "machine", m);
+    size_t cpus = d->lnotes->ncpus;
+    if (d->kdump && d->kdump->nr_cpus && d->kdump->nr_cpus <= CL_LINUX_MAX_CPUS)
+        cpus = d->kdump->nr_cpus;
+    json_object_object_add(o, "processors", json_object_new_int64((int64_t)cpus));
+
+    char release[128] = "";
+    if (!cl_vmci_get(d->vmci, "OSRELEASE", release, sizeof(release)) && d->kdump)
+        snprintf(release, sizeof(release), "%s", d->kdump->release);
+    json_object *os = json_object_new_object();
+    json_object_object_add(os, "name", json_object_new_string("linux"));
+    json_object_object_add(os, "release", release[0] ? json_object_new_string(release) : NULL);
+    json_object_object_add(o, "os", os);
+
+    int64_t crashtime = 0;
+    if (!cl_vmci_dec(d->vmci, "CRASHTIME", &crashtime) && d->kdump)
+        crashtime = d->kdump->timestamp;
+    json_object_object_add(o, "system_time", crashtime > 0 ? cl_json_time(crashtime) : NULL);
+    json_object_object_add(o, "bugcheck", NULL);
+
+    int64_t pagesize = 4096;
+    cl_vmci_dec(d->vmci, "PAGESIZE", &pagesize);
+    json_object_object_add(lx, "page_size", json_object_new_int64(pagesize));
+    json_object_object_add(lx, "vmcoreinfo", json_object_new_string(!d->vmci ? "absent" : d->vmci_from_memory ? "memory" : "note"));
+    uint64_t koff;
+    if (cl_vmci_hex(d->vmci, "KERNELOFFSET", &koff))
+        json_object_object_add(lx, "kernel_offset", cl_json_hex(koff));
+    if (d->kdump) {
+        json_object_object_add(lx, "dumped_pages", json_object_new_int64((int64_t)d->kdump->dumped_pages));
+        json_object_object_add(lx, "kdump_header_version", json_object_new_int64(d->kdump->header_version));
+    }
+
+    char *log = NULL;
+    size_t loglen = 0;
+    cl_linux_report rep;
+    bool have_rep = false;
+    if (d->vmci) {
+        cl_error *err = NULL;
+        if (cl_printk_read(&d->kmem, d->vmci, &log, &loglen, d->notes, &err))
+            have_rep = cl_linux_report_parse(log, &rep);
+        else
+            cl_dump_note_error(d->notes, &err, "linux: kernel log");
+    } else {
+        cl_dump_warn(d->notes, "linux: no VMCOREINFO (note or in memory): no kernel log, release or symbols");
+    }
+    if (have_rep) {
+        json_object_object_add(lx, "panic_message", rep.panic_message[0] ? json_object_new_string(rep.panic_message) : NULL);
+        json_object_object_add(lx, "report_line", json_object_new_string(rep.report_line));
+        json_object_object_add(lx, "report_type", json_object_new_string(rep.type));
+        json_object_object_add(lx, "crash_function", rep.function[0] ? json_object_new_string(rep.function) : NULL);
+    } else {
+        json_object_object_add(lx, "panic_message", NULL);
+    }
+    if (log) {
+        json_object_object_add(lx, "log_bytes", json_object_new_int64((int64_t)loglen));
+        json_object_object_add(lx, "log_tail", log_tail(log, loglen));
+    }
+    free(log);
+
+    cl_kallsyms *ks = NULL;
+    if (d->vmci && d->lnotes->ncpus) {
+        cl_error *err = NULL;
+        if (!(ks = cl_kallsyms_load(&d->kmem, d->vmci, &err)))
+            cl_dump_note_error(d->notes, &err, "linux: symbols");
+    }
+    json_object_object_add(lx, "cpus", cpus_json(d, ks));
+    cl_kallsyms_free(ks);
+    json_object_object_add(o, "linux", lx);
+    json_object_object_add(o, "faulting_module", NULL);
+    json_object_object_add(o, "title", json_object_new_string(have_rep ? rep.title : "no kernel log in dump"));
+    cl_json_add_notes(o, d->notes);
+    *out = o;
+    return d->notes->truncated ? CL_DUMP_TRUNCATED : CL_DUMP_OK;
+}

@@ -1,0 +1,359 @@
+#include "dump/kdump/kdump.h"
+
+#include <lzo/lzo1x.h>
+#include <snappy-c.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "dump/kdump/format.h"
+#include "dump/le.h"
+
+bool cl_kdump_probe(const unsigned char *head, size_t len)
+{
+    return (len >= KDUMP_SIG_LEN && !memcmp(head, KDUMP_SIGNATURE, KDUMP_SIG_LEN)) ||
+           (len >= sizeof(FLAT_SIGNATURE) && !memcmp(head, FLAT_SIGNATURE, sizeof(FLAT_SIGNATURE)));
+}
+
+void cl_kdump_free(cl_kdump *k)
+{
+    if (!k)
+        return;
+    cl_reader_free(k->flat);
+    free(k->bitmap2);
+    free(k->rank);
+    free(k->cbuf);
+    cl_linux_notes_clear(&k->lnotes);
+    cl_dump_notes_clear(&k->notes);
+    free(k);
+}
+
+typedef struct {
+    cl_reader_extent e;
+    size_t seq;
+} flat_rec;
+
+static int flat_cmp(const void *a, const void *b)
+{
+    const flat_rec *x = a, *y = b;
+    if (x->e.off != y->e.off)
+        return x->e.off < y->e.off ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Builds the reassembled view of a flattened file: what `makedumpfile -R` would write. */
+static bool open_flattened(cl_kdump *k, cl_error **errp)
+{
+    cl_reader *f = k->file;
+    uint64_t size = cl_reader_size(f);
+    unsigned char h[32];
+    if (!cl_reader_read(f, 0, sizeof(h), h, errp))
+        return false;
+    if (cl_be64(h + 16) != 1 || cl_be64(h + 24) != 1)
+        cl_dump_warn(&k->notes, "kdump: flattened header type %llu version %llu (expected 1, 1)",
+                     (unsigned long long)cl_be64(h + 16), (unsigned long long)cl_be64(h + 24));
+    size_t cap = 0, n = 0;
+    flat_rec *recs = NULL;
+    uint64_t off = FLAT_HEADER_SIZE, logical = 0;
+    bool ended = false;
+    while (off < size) {
+        unsigned char dh[16];
+        cl_error *err = NULL;
+        if (!cl_reader_read(f, off, sizeof(dh), dh, &err)) {
+            cl_dump_note_error(&k->notes, &err, "kdump: flattened record header");
+            break;
+        }
+        int64_t roff = (int64_t)cl_be64(dh), rsize = (int64_t)cl_be64(dh + 8);
+        if (roff == -1) {
+            ended = true;
+            break;
+        }
+        if (roff < 0 || rsize < 0 || (uint64_t)roff > UINT64_MAX - (uint64_t)rsize) {
+            cl_dump_warn(&k->notes, "kdump: flattened record at 0x%llx has offset %lld size %lld",
+                         (unsigned long long)off, (long long)roff, (long long)rsize);
+            break;
+        }
+        off += sizeof(dh);
+        if (!cl_reader_has(f, off, (uint64_t)rsize)) {
+            cl_dump_truncated(&k->notes, "kdump: flattened record of %lld bytes at 0x%llx runs past the end of the file",
+                              (long long)rsize, (unsigned long long)off);
+            rsize = (int64_t)(size - off);
+        }
+        if (rsize > 0) {
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 256;
+                flat_rec *p = realloc(recs, ncap * sizeof(*recs));
+                if (!p) {
+                    free(recs);
+                    return cl_error_set(errp, CL_ERR_NOMEM, "kdump: cannot allocate %zu flattened records", ncap);
+                }
+                recs = p;
+                cap = ncap;
+            }
+            recs[n].e = (cl_reader_extent){ (uint64_t)roff, (uint64_t)rsize, off };
+            recs[n].seq = n;
+            n++;
+            if ((uint64_t)roff + (uint64_t)rsize > logical)
+                logical = (uint64_t)roff + (uint64_t)rsize;
+        }
+        off += (uint64_t)rsize;
+    }
+    if (!ended && !k->notes.truncated)
+        cl_dump_truncated(&k->notes, "kdump: flattened file has no end marker (cut short?)");
+    qsort(recs, n, sizeof(*recs), flat_cmp);
+    cl_reader_extent *ext = calloc(n ? n : 1, sizeof(*ext));
+    if (!ext) {
+        free(recs);
+        return cl_error_set(errp, CL_ERR_NOMEM, "kdump: cannot allocate %zu extents", n);
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        cl_reader_extent e = recs[i].e;
+        if (m && ext[m - 1].off + ext[m - 1].len > e.off) {
+            /* a later record rewrites bytes an earlier one placed: keep the earlier, trim this one */
+            uint64_t prev_end = ext[m - 1].off + ext[m - 1].len;
+            if (prev_end >= e.off + e.len)
+                continue;
+            uint64_t cut = prev_end - e.off;
+            e.off += cut;
+            e.src += cut;
+            e.len -= cut;
+        }
+        ext[m++] = e;
+    }
+    free(recs);
+    k->flat = cl_reader_open_extents(f, logical, ext, m, errp);
+    if (!k->flat)
+        return false;
+    k->r = k->flat;
+    return true;
+}
+
+static bool desc_read(cl_kdump *k, uint64_t pfn, kdump_page_desc *d, cl_error **errp)
+{
+    if (pfn / 8 >= k->bitmap_bytes || !(k->bitmap2[pfn / 8] >> (pfn % 8) & 1))
+        return cl_error_set(errp, CL_ERR_INVAL, "kdump: page 0x%llx is not in the dump", (unsigned long long)pfn);
+    uint64_t byte = pfn / 8;
+    uint64_t rank = k->rank[byte / 512];
+    for (uint64_t i = byte / 512 * 512; i < byte; i++)
+        rank += (uint64_t)__builtin_popcount(k->bitmap2[i]);
+    rank += (uint64_t)__builtin_popcount(k->bitmap2[byte] & ((1u << (pfn % 8)) - 1));
+    unsigned char b[sizeof(kdump_page_desc)];
+    if (!cl_reader_read(k->r, k->desc_offset + rank * sizeof(b), sizeof(b), b, errp))
+        return false;
+    d->offset = cl_le64(b + offsetof(kdump_page_desc, offset));
+    d->size = cl_le32(b + offsetof(kdump_page_desc, size));
+    d->flags = cl_le32(b + offsetof(kdump_page_desc, flags));
+    return true;
+}
+
+static bool kdump_read_page(void *ctx, uint64_t pfn, void *page, cl_error **errp)
+{
+    cl_kdump *k = ctx;
+    kdump_page_desc d = { 0 };
+    if (!desc_read(k, pfn, &d, errp))
+        return false;
+    if (d.size == 0 || d.size > k->block_size)
+        return cl_error_set(errp, CL_ERR_CORRUPT, "kdump: page 0x%llx has a stored size of %u bytes",
+                            (unsigned long long)pfn, d.size);
+    if (!cl_reader_read(k->r, d.offset, d.size, k->cbuf, errp))
+        return false;
+    uint32_t comp = d.flags & (DUMP_DH_COMPRESSED_ZLIB | DUMP_DH_COMPRESSED_LZO | DUMP_DH_COMPRESSED_SNAPPY |
+                               DUMP_DH_COMPRESSED_ZSTD);
+    k->compressions_seen |= comp;
+    if (!comp) {
+        if (d.size != k->block_size)
+            return cl_error_set(errp, CL_ERR_CORRUPT, "kdump: raw page 0x%llx has %u bytes", (unsigned long long)pfn,
+                                d.size);
+        memcpy(page, k->cbuf, d.size);
+        return true;
+    }
+    if (comp == DUMP_DH_COMPRESSED_ZLIB) {
+        uLongf out = k->block_size;
+        if (uncompress(page, &out, k->cbuf, d.size) != Z_OK || out != k->block_size)
+            return cl_error_set(errp, CL_ERR_CORRUPT, "kdump: page 0x%llx does not inflate to a page (zlib)",
+                                (unsigned long long)pfn);
+        return true;
+    }
+    if (comp == DUMP_DH_COMPRESSED_LZO) {
+        lzo_uint out = k->block_size;
+        if (lzo1x_decompress_safe(k->cbuf, d.size, page, &out, NULL) != LZO_E_OK || out != k->block_size)
+            return cl_error_set(errp, CL_ERR_CORRUPT, "kdump: page 0x%llx does not decompress to a page (lzo)",
+                                (unsigned long long)pfn);
+        return true;
+    }
+    if (comp == DUMP_DH_COMPRESSED_SNAPPY) {
+        size_t out = 0;
+        if (snappy_uncompressed_length((const char *)k->cbuf, d.size, &out) != SNAPPY_OK || out != k->block_size ||
+            snappy_uncompress((const char *)k->cbuf, d.size, page, &out) != SNAPPY_OK)
+            return cl_error_set(errp, CL_ERR_CORRUPT, "kdump: page 0x%llx does not decompress to a page (snappy)",
+                                (unsigned long long)pfn);
+        return true;
+    }
+    return cl_error_set(errp, CL_ERR_FORMAT, "kdump: page 0x%llx uses compression flags 0x%x (zstd or mixed), "
+                        "which crashlab is not built with", (unsigned long long)pfn, d.flags);
+}
+
+static bool kdump_next_page(void *ctx, uint64_t pfn, uint64_t *next)
+{
+    cl_kdump *k = ctx;
+    for (uint64_t byte = pfn / 8; byte < k->bitmap_bytes; byte++) {
+        unsigned v = k->bitmap2[byte];
+        if (byte == pfn / 8)
+            v &= ~((1u << (pfn % 8)) - 1) & 0xffu;
+        if (v) {
+            *next = byte * 8 + (uint64_t)__builtin_ctz(v);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void read_sub_header(cl_kdump *k)
+{
+    cl_error *err = NULL;
+    unsigned char s[sizeof(kdump_sub_header64)] = { 0 };
+    if (!cl_reader_read(k->r, k->block_size, sizeof(s), s, &err)) {
+        cl_dump_note_error(&k->notes, &err, "kdump: sub-header");
+        return;
+    }
+    k->phys_base = cl_le64(s + offsetof(kdump_sub_header64, phys_base));
+    if (k->header_version >= 6)
+        k->max_mapnr = cl_le64(s + offsetof(kdump_sub_header64, max_mapnr_64));
+    if (k->header_version >= 4) {
+        uint64_t off = cl_le64(s + offsetof(kdump_sub_header64, offset_note));
+        uint64_t size = cl_le64(s + offsetof(kdump_sub_header64, size_note));
+        if (size > (16u << 20)) {
+            cl_dump_warn(&k->notes, "kdump: note area of %llu bytes is implausible", (unsigned long long)size);
+        } else if (size) {
+            unsigned char *buf = malloc(size);
+            if (buf && cl_reader_read(k->r, off, size, buf, &err))
+                cl_linux_notes_collect(buf, size, &k->lnotes, &k->notes);
+            else
+                cl_dump_note_error(&k->notes, &err, "kdump: note area");
+            free(buf);
+        }
+    }
+    if (k->header_version >= 3 && !k->lnotes.vmcoreinfo) {
+        uint64_t off = cl_le64(s + offsetof(kdump_sub_header64, offset_vmcoreinfo));
+        uint64_t size = cl_le64(s + offsetof(kdump_sub_header64, size_vmcoreinfo));
+        if (size > CL_VMCOREINFO_MAX) {
+            cl_dump_warn(&k->notes, "kdump: VMCOREINFO of %llu bytes capped", (unsigned long long)size);
+            size = CL_VMCOREINFO_MAX;
+        }
+        if (size) {
+            char *buf = malloc(size);
+            if (buf && cl_reader_read(k->r, off, size, buf, &err))
+                cl_linux_notes_set_vmcoreinfo(&k->lnotes, buf, size);
+            else
+                cl_dump_note_error(&k->notes, &err, "kdump: VMCOREINFO");
+            free(buf);
+        }
+    }
+}
+
+static void read_bitmap(cl_kdump *k, uint32_t sub_hdr_size, uint32_t bitmap_blocks)
+{
+    cl_error *err = NULL;
+    uint64_t bitmap_off = (uint64_t)(1 + (uint64_t)sub_hdr_size) * k->block_size;
+    uint64_t total = (uint64_t)bitmap_blocks * k->block_size;
+    k->bitmap_bytes = total / 2;
+    if (!cl_reader_has(k->r, bitmap_off, total) || total == 0) {
+        if (total)
+            cl_dump_truncated(&k->notes, "kdump: bitmaps (%llu bytes at 0x%llx) run past the end of the file",
+                              (unsigned long long)total, (unsigned long long)bitmap_off);
+        else
+            cl_dump_warn(&k->notes, "kdump: no page bitmap");
+        k->bitmap_bytes = 0;
+        return;
+    }
+    k->bitmap2 = malloc(k->bitmap_bytes ? k->bitmap_bytes : 1);
+    k->rank = calloc(k->bitmap_bytes / 512 + 1, sizeof(uint64_t));
+    if (!k->bitmap2 || !k->rank) {
+        cl_dump_warn(&k->notes, "kdump: cannot allocate the %llu-byte bitmap", (unsigned long long)k->bitmap_bytes);
+        k->bitmap_bytes = 0;
+        return;
+    }
+    if (!cl_reader_read(k->r, bitmap_off + k->bitmap_bytes, k->bitmap_bytes, k->bitmap2, &err)) {
+        cl_dump_note_error(&k->notes, &err, "kdump: bitmap");
+        k->bitmap_bytes = 0;
+        return;
+    }
+    uint64_t set = 0;
+    for (uint64_t i = 0; i < k->bitmap_bytes; i++) {
+        if (i % 512 == 0)
+            k->rank[i / 512] = set;
+        set += (uint64_t)__builtin_popcount(k->bitmap2[i]);
+    }
+    k->dumped_pages = set;
+    k->desc_offset = bitmap_off + total;
+    if (set > (UINT64_MAX - k->desc_offset) / sizeof(kdump_page_desc) ||
+        !cl_reader_has(k->r, k->desc_offset, set * sizeof(kdump_page_desc)))
+        cl_dump_truncated(&k->notes, "kdump: %llu page descriptors at 0x%llx run past the end of the file",
+                          (unsigned long long)set, (unsigned long long)k->desc_offset);
+}
+
+cl_kdump *cl_kdump_open(cl_reader *r, cl_error **errp)
+{
+    unsigned char head[16] = { 0 };
+    size_t hn = cl_reader_size(r) < sizeof(head) ? (size_t)cl_reader_size(r) : sizeof(head);
+    if (!cl_reader_read(r, 0, hn, head, errp))
+        return NULL;
+    if (!cl_kdump_probe(head, hn)) {
+        cl_error_set(errp, CL_ERR_FORMAT, "kdump: no KDUMP or makedumpfile signature");
+        return NULL;
+    }
+    CL_AUTOPTR(cl_kdump) k = calloc(1, sizeof(*k));
+    if (!k) {
+        cl_error_set(errp, CL_ERR_NOMEM, "kdump: cannot allocate");
+        return NULL;
+    }
+    k->file = k->r = r;
+    k->mem.ctx = k;
+    k->mem.read_page = kdump_read_page;
+    k->mem.next_page = kdump_next_page;
+    if (!memcmp(head, FLAT_SIGNATURE, sizeof(FLAT_SIGNATURE))) {
+        k->flattened = true;
+        if (!open_flattened(k, errp))
+            return NULL;
+    }
+    cl_error *err = NULL;
+    unsigned char h[sizeof(kdump_header64)] = { 0 };
+    if (!cl_reader_read(k->r, 0, sizeof(h), h, &err)) {
+        cl_dump_note_error(&k->notes, &err, "kdump: header");
+        return cl_steal_pointer(&k);
+    }
+    if (memcmp(h, KDUMP_SIGNATURE, KDUMP_SIG_LEN)) {
+        if (k->flattened) {
+            cl_dump_warn(&k->notes, "kdump: the flattened data does not start with a KDUMP header");
+            return cl_steal_pointer(&k);
+        }
+    }
+    k->header_version = cl_le32(h + offsetof(kdump_header64, header_version));
+    memcpy(k->release, h + offsetof(kdump_header64, utsname) + 65 * UTS_RELEASE, 65);
+    memcpy(k->machine, h + offsetof(kdump_header64, utsname) + 65 * UTS_MACHINE, 65);
+    k->timestamp = (int64_t)cl_le64(h + offsetof(kdump_header64, tv_sec));
+    k->block_size = cl_le32(h + offsetof(kdump_header64, block_size));
+    k->nr_cpus = cl_le32(h + offsetof(kdump_header64, nr_cpus));
+    k->max_mapnr = cl_le32(h + offsetof(kdump_header64, max_mapnr));
+    uint32_t sub_hdr_size = cl_le32(h + offsetof(kdump_header64, sub_hdr_size));
+    uint32_t bitmap_blocks = cl_le32(h + offsetof(kdump_header64, bitmap_blocks));
+    if (k->block_size != CL_PAGE_SIZE) {
+        cl_dump_warn(&k->notes, "kdump: block size %u: only 4096-byte pages can be read", k->block_size);
+        if (k->block_size == 0 || k->block_size > KDUMP_MAX_BLOCK_SIZE || (k->block_size & (k->block_size - 1)))
+            return cl_steal_pointer(&k);
+    }
+    read_sub_header(k);
+    read_bitmap(k, sub_hdr_size, bitmap_blocks);
+    if (k->block_size != CL_PAGE_SIZE)
+        k->bitmap_bytes = 0; /* header fields only */
+    k->cbuf = malloc(k->block_size);
+    if (!k->cbuf) {
+        cl_error_set(errp, CL_ERR_NOMEM, "kdump: cannot allocate a page buffer");
+        return NULL;
+    }
+    static bool lzo_ready;
+    if (!lzo_ready && lzo_init() == LZO_E_OK)
+        lzo_ready = true;
+    return cl_steal_pointer(&k);
+}

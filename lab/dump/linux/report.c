@@ -1,0 +1,181 @@
+#include "dump/linux/report.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *match;   /* substring of the report line */
+    const char *title;   /* printf format taking the function; NULL: see code */
+    const char *type;
+} pattern;
+
+static const pattern patterns[] = {
+    { "BUG: kernel NULL pointer dereference", "BUG: kernel NULL pointer dereference in %s", "oops" },
+    { "BUG: unable to handle page fault", "BUG: unable to handle page fault in %s", "oops" },
+    { "BUG: unable to handle kernel", "BUG: unable to handle kernel paging request in %s", "oops" },
+    { "general protection fault", "general protection fault in %s", "oops" },
+    { "BUG: soft lockup", "BUG: soft lockup in %s", "lockup" },
+    { "Watchdog detected hard LOCKUP", "BUG: hard lockup in %s", "lockup" },
+    { "self-detected stall on CPU", "INFO: rcu detected stall in %s", "lockup" },
+    { "rcu_preempt detected stalls", "INFO: rcu detected stall in %s", "lockup" },
+    { "rcu_sched detected stalls", "INFO: rcu detected stall in %s", "lockup" },
+    { "blocked for more than", "INFO: task hung in %s", "hang" },
+    { "kernel BUG at ", "kernel BUG in %s", "bug" },
+    { "BUG: KASAN: ", NULL, "bug" },
+    { "BUG: scheduling while atomic", "BUG: scheduling while atomic in %s", "bug" },
+    { "BUG: sleeping function called from invalid context", "BUG: sleeping function called from invalid context in %s", "bug" },
+    { "list_add corruption", "BUG: corrupted list in %s", "bug" },
+    { "list_del corruption", "BUG: corrupted list in %s", "bug" },
+    { "Kernel stack is corrupted in:", "kernel stack is corrupted in %s", "bug" },
+    { "divide error: ", "divide error in %s", "oops" },
+    { "invalid opcode: ", "invalid opcode in %s", "oops" },
+    { "WARNING: CPU: ", "WARNING in %s", "warning" },
+};
+
+/* Frames that say how a task waits or how the kernel reports, not what went wrong. */
+static const char *skip_frames[] = {
+    "__schedule", "schedule", "io_schedule", "preempt_schedule", "__mutex_lock", "mutex_lock", "rwsem_down",
+    "down_", "__down", "wait_for_completion", "__wait", "do_wait", "msleep", "usleep", "_raw_spin", "queued_spin",
+    "rt_mutex", "__cond_resched", "dump_stack", "panic", "show_stack", "__warn", "warn_slowpath", "report_bug",
+    "handle_bug", "exc_", "asm_exc_", "watchdog_timer_fn", "__hrtimer", "hrtimer_", "__sysvec", "sysvec_",
+    "asm_sysvec", "__irq_exit", "irq_exit", "do_syscall", "entry_SYSCALL", "kthread", "ret_from_fork",
+    "worker_thread", "process_one_work", "rcu_", "nmi_", "do_nmi", "default_do_nmi", "cpu_startup_entry",
+    "do_idle", "start_secondary", "secondary_startup",
+};
+
+/* Strips the "[   12.345678] " prefix the log reader puts on every line. */
+static const char *body(const char *line)
+{
+    if (*line != '[')
+        return line;
+    const char *e = strchr(line, ']');
+    if (!e)
+        return line;
+    e++;
+    return *e == ' ' ? e + 1 : e;
+}
+
+static bool skipped(const char *fn)
+{
+    for (size_t i = 0; i < sizeof(skip_frames) / sizeof(skip_frames[0]); i++)
+        if (!strncmp(fn, skip_frames[i], strlen(skip_frames[i])))
+            return true;
+    return false;
+}
+
+/* Copies a function name ending at '+', ' ' or end of line. */
+static bool take_func(const char *p, char *out, size_t len)
+{
+    size_t k = 0;
+    while (*p && *p != '+' && *p != ' ' && *p != '\n' && k + 1 < len)
+        out[k++] = *p++;
+    out[k] = '\0';
+    return k > 0 && !(out[0] == '0' && out[1] == 'x') && (isalpha((unsigned char)out[0]) || out[0] == '_');
+}
+
+/* The function a report is about: the RIP line of x86 oopses, else the first call-trace
+ * frame that is not scheduling, locking or reporting machinery. */
+static void find_function(const char *from, bool trace_only, char *out, size_t len)
+{
+    const char *p = from;
+    char frame[128] = "";
+    bool in_trace = false;
+    for (int lines = 0; p && *p && lines < 200; lines++) {
+        const char *eol = strchr(p, '\n');
+        char line[512];
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        if (n >= sizeof(line))
+            n = sizeof(line) - 1;
+        memcpy(line, p, n);
+        line[n] = '\0';
+        const char *b = body(line);
+        const char *rip = trace_only ? NULL : strstr(b, "RIP: ");
+        if (rip) {
+            const char *q = strchr(rip, ':'); /* "RIP: 0010:func+0x..": the second colon */
+            q = q ? strchr(q + 1, ':') : NULL;
+            if (q && take_func(q + 1, out, len) && !skipped(out))
+                return;
+            out[0] = '\0';
+        }
+        if (strstr(b, "Call Trace:")) {
+            in_trace = true;
+        } else if (in_trace && !frame[0]) {
+            const char *f = b;
+            while (*f == ' ')
+                f++;
+            if (*f == '<' || *f == '?') {
+                /* "<TASK>", "<IRQ>" markers and unreliable "? func" frames */
+            } else if (strchr(f, '+') && take_func(f, frame, sizeof(frame)) && skipped(frame)) {
+                frame[0] = '\0';
+            }
+        }
+        if (p != from && strstr(b, "---[ end trace"))
+            break;
+        p = eol ? eol + 1 : NULL;
+    }
+    snprintf(out, len, "%s", frame);
+}
+
+static void line_at(const char *p, char *out, size_t len)
+{
+    const char *eol = strchr(p, '\n');
+    size_t n = eol ? (size_t)(eol - p) : strlen(p);
+    if (n >= len)
+        n = len - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+bool cl_linux_report_parse(const char *log, cl_linux_report *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!log)
+        return false;
+    const char *panic = strstr(log, "Kernel panic - not syncing: ");
+    if (panic) {
+        line_at(panic + strlen("Kernel panic - not syncing: "), out->panic_message, sizeof(out->panic_message));
+        char *end = strstr(out->panic_message, " ]---");
+        if (end)
+            *end = '\0';
+    }
+    const char *first = NULL;
+    const pattern *pat = NULL;
+    for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+        const char *at = strstr(log, patterns[i].match);
+        if (at && (!first || at < first)) {
+            first = at;
+            pat = &patterns[i];
+        }
+    }
+    char raw[512];
+    if (pat) {
+        const char *ls = first;
+        while (ls > log && ls[-1] != '\n')
+            ls--;
+        line_at(ls, out->report_line, sizeof(out->report_line));
+        find_function(ls, !strcmp(pat->type, "hang"), out->function, sizeof(out->function));
+        out->type = pat->type;
+        if (!pat->title) { /* "BUG: KASAN: use-after-free in func+0x../0x.." */
+            line_at(first + strlen("BUG: KASAN: "), raw + 8, sizeof(raw) - 8);
+            memcpy(raw, "KASAN: ", 7);
+            raw[7] = ' ';
+        } else if (out->function[0]) {
+            snprintf(raw, sizeof(raw), pat->title, out->function);
+        } else {
+            /* no function: keep the report's own words up to " in %s" */
+            snprintf(raw, sizeof(raw), "%.*s", (int)(strstr(pat->title, " in %s") - pat->title), pat->title);
+        }
+    } else if (panic) {
+        const char *ls = panic;
+        while (ls > log && ls[-1] != '\n')
+            ls--;
+        line_at(ls, out->report_line, sizeof(out->report_line));
+        snprintf(raw, sizeof(raw), "Kernel panic - not syncing: %s", out->panic_message);
+        out->type = "panic";
+    } else {
+        return false;
+    }
+    cl_title_from_text(raw, out->title, sizeof(out->title));
+    return true;
+}

@@ -1,0 +1,82 @@
+/* cmd_run.c - `crashlab run`. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "run_priv.h"
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cl_run_interrupted = 1;
+    cl_virt *v = cl_run_current_virt;
+    if (v)
+        cl_virt_interrupt(v);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: crashlab run SCENARIO.yaml [options]\n"
+            "  --results DIR       where runs land (default: results)\n"
+            "  --connect URI       libvirt URI (default: embedded QEMU driver under the state directory)\n"
+            "  --state DIR         state directory (default: $CRASHLAB_STATE or ~/.cache/crashlab)\n"
+            "  --guest DIR         Linux guest files (default: $CRASHLAB_GUEST or build/guest)\n"
+            "  --accel auto|kvm|tcg  accelerator (default auto: KVM if a probe boot works, else TCG)\n"
+            "  --dump-format F     kdump-zlib | elf | win-dmp | none (default: the scenario's)\n"
+            "  --run-id ID         use this run id\n"
+            "  --print-xml         print the domain XML and stop; nothing is started\n"
+            "  --quiet             no progress lines\n"
+            "  --json              print result.json on stdout\n"
+            "Exit: 0 the verdict is what the scenario expects, 1 it is not, 2 bad input, 3 the run could not be recorded.\n");
+}
+
+int cl_cmd_run(int argc, char **argv)
+{
+    cl_run_opts o = { 0 };
+    static const struct option longopts[] = {
+        { "results", required_argument, NULL, 'r' }, { "connect", required_argument, NULL, 'c' },
+        { "state", required_argument, NULL, 's' },   { "guest", required_argument, NULL, 'g' },
+        { "accel", required_argument, NULL, 'a' },   { "dump-format", required_argument, NULL, 'd' },
+        { "run-id", required_argument, NULL, 'i' },  { "print-xml", no_argument, NULL, 'x' },
+        { "quiet", no_argument, NULL, 'q' },         { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },          { 0 },
+    };
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "r:c:s:g:a:d:i:xqjh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'r': o.results_dir = optarg; break;
+        case 'c': o.uri = optarg; break;
+        case 's': o.state_dir = optarg; break;
+        case 'g': o.guest_dir = optarg; break;
+        case 'a': o.accel = optarg; break;
+        case 'd': o.dump_format = optarg; break;
+        case 'i': o.run_id = optarg; break;
+        case 'x': o.print_xml = true; break;
+        case 'q': o.quiet = true; break;
+        case 'j': o.json = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return 2;
+    }
+    o.scenario_path = argv[optind];
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    json_object *res = NULL;
+    int rc = cl_run_execute(&o, o.json ? &res : NULL);
+    if (res) {
+        printf("%s\n", json_object_to_json_string_ext(res, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(res);
+    }
+    return rc;
+}

@@ -1,0 +1,567 @@
+/* run.c - one run from define to teardown. Only this file knows every module. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "dump/dump.h"
+#include "result.h"
+#include "run_priv.h"
+#include "util/fileio.h"
+#include "virt/accel.h"
+#include "virt/domain.h"
+#include "virt/domxml.h"
+
+#define CONSOLE_MAX (4u << 20)   /* console bytes read back for the report */
+
+volatile int cl_run_interrupted;
+cl_virt *volatile cl_run_current_virt;
+
+char *cl_run_state_dir(const char *given)
+{
+    if (given && *given)
+        return strdup(given);
+    const char *env = getenv("CRASHLAB_STATE");
+    if (env && *env)
+        return strdup(env);
+    const char *home = getenv("HOME");
+    char *p = NULL;
+    if (home && *home && asprintf(&p, "%s/.cache/crashlab", home) >= 0)
+        return p;
+    if (asprintf(&p, "/tmp/crashlab-%ld", (long)getuid()) >= 0)
+        return p;
+    return NULL;
+}
+
+void cl_run_progress(cl_run_ctx *c, const char *phase, const char *fmt, ...)
+{
+    if (c->opts->quiet)
+        return;
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "[%6.1fs] %-9s %s\n", cl_now() - c->t0, phase, msg);
+}
+
+void cl_run_phase_end(cl_run_ctx *c, const char *phase)
+{
+    double now = cl_now();
+    json_object *old = NULL;
+    double prev = json_object_object_get_ex(c->timings, phase, &old) ? json_object_get_double(old) : 0;
+    json_object_object_add(c->timings, phase, json_object_new_double(prev + (now - c->phase_t0)));
+    c->phase_t0 = now;
+}
+
+void cl_run_ladder(cl_run_ctx *c, const char *step, const char *outcome)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "step", json_object_new_string(step));
+    json_object_object_add(o, "at", json_object_new_double(cl_now() - c->t0));
+    json_object_object_add(o, "outcome", json_object_new_string(outcome));
+    json_object_array_add(c->ladder, o);
+    cl_run_progress(c, "ladder", "%s: %s", step, outcome);
+}
+
+int cl_run_wait_crash(cl_run_ctx *c, double deadline)
+{
+    double last_note = cl_now();
+    for (;;) {
+        cl_virt_event ev;
+        double now = cl_now();
+        double d = deadline;
+        /* Long waits say that they are alive every 15 s. */
+        if (d - now > 15)
+            d = now + 15;
+        if (cl_virt_wait_event(c->v, c->domname, 1u << CL_VEV_CRASHED | 1u << CL_VEV_STOPPED, d, &ev)) {
+            if (ev.kind == CL_VEV_CRASHED) {
+                snprintf(c->crash_detail, sizeof(c->crash_detail), "%s", ev.detail_str);
+                return 1;
+            }
+            snprintf(c->crash_detail, sizeof(c->crash_detail), "stopped:%s", ev.detail_str);
+            return 2;
+        }
+        if (cl_run_interrupted || cl_now() >= deadline)
+            return 0;
+        if (cl_now() - last_note >= 14) {
+            cl_run_progress(c, "observe", "still waiting (%.0f s left)", deadline - cl_now());
+            last_note = cl_now();
+        }
+    }
+}
+
+static void make_run_id(cl_run_ctx *c)
+{
+    if (c->opts->run_id) {
+        snprintf(c->run_id, sizeof(c->run_id), "%s", c->opts->run_id);
+    } else {
+        unsigned char r[3] = { 0 };
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (read(fd, r, sizeof(r)) != (ssize_t)sizeof(r))
+                r[0] = (unsigned char)getpid();
+            close(fd);
+        }
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        char name[48];
+        snprintf(name, sizeof(name), "%s", c->s->name);
+        for (char *p = name; *p; p++)
+            if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') && *p != '-')
+                *p = '_';
+        snprintf(c->run_id, sizeof(c->run_id), "%04d%02d%02d-%02d%02d%02d-%s-%02x%02x%02x", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, name, r[0], r[1], r[2]);
+    }
+    /* Domain names stay short and unique: the socket path has a hard limit. */
+    char hex[65];
+    cl_sha256_buf(c->run_id, strlen(c->run_id), hex);
+    snprintf(c->domname, sizeof(c->domname), "cl-%.12s", hex);
+}
+
+static bool guest_files(cl_run_ctx *c, char *kernel, char *initrd, cl_error **errp)
+{
+    snprintf(kernel, PATH_MAX, "%s/vmlinuz", c->guest_dir);
+    snprintf(initrd, PATH_MAX, "%s/initrd.img", c->guest_dir);
+    if (access(kernel, R_OK) < 0 || access(initrd, R_OK) < 0)
+        return cl_error_set(errp, CL_ERR_INVAL, "the Linux guest is not built: no '%s' or '%s' (run `make guest`)",
+                            kernel, initrd);
+    return true;
+}
+
+static char *linux_cmdline(cl_run_ctx *c)
+{
+    CL_AUTOFREE char *faults = cl_scenario_fault_cmdline(c->s);
+    char *out = NULL;
+    /* panic=0: stay in the panic for the dump (the panic device has already told the
+     * hypervisor); the run id on the command line ties the guest's log to its run. */
+    if (asprintf(&out, "console=ttyS0,115200 loglevel=7 panic=0 crashlab.run=%s %s", c->run_id,
+                 faults ? faults : "") < 0)
+        return NULL;
+    return out;
+}
+
+static json_object *host_json(cl_run_ctx *c, const cl_accel_choice *acc)
+{
+    json_object *h = json_object_new_object();
+    json_object_object_add(h, "uri", json_object_new_string(c->v ? cl_virt_uri(c->v) : (c->opts->uri ? c->opts->uri : "")));
+    if (acc) {
+        json_object_object_add(h, "accelerator", json_object_new_string(acc->accel));
+        json_object_object_add(h, "accelerator_why", json_object_new_string(acc->why));
+    }
+    char lib[32], hv[32];
+    if (c->v && cl_virt_versions(c->v, lib, hv, NULL)) {
+        json_object_object_add(h, "libvirt_version", json_object_new_string(lib));
+        json_object_object_add(h, "qemu_version", json_object_new_string(hv));
+    }
+    struct utsname u;
+    if (uname(&u) == 0) {
+        json_object_object_add(h, "hostname", json_object_new_string(u.nodename));
+        json_object_object_add(h, "kernel", json_object_new_string(u.release));
+    }
+    return h;
+}
+
+static void capture(cl_run_ctx *c)
+{
+    char state[32], reason[32];
+    cl_domain_state(c->dom, state, reason);
+    cl_run_progress(c, "capture", "domain %s (%s)", state, reason);
+    json_object *cap = json_object_new_object();
+    json_object_object_add(c->res, "capture", cap);
+    json_object_object_add(cap, "ladder", json_object_get(c->ladder));
+    json_object_object_add(cap, "method", json_object_new_string(c->crash_method[0] ? c->crash_method : "none"));
+    json_object_object_add(cap, "domain_state", json_object_new_string(state));
+    json_object_object_add(cap, "domain_reason", json_object_new_string(reason));
+
+    cl_dump_format fmt = c->s->dump_format;
+    if (fmt == CL_DUMPFMT_NONE || !strcmp(state, "gone") || !strcmp(state, "shutoff"))
+        return;
+    if (!cl_virt_is_local(c->v)) {
+        json_object_object_add(cap, "dump_skipped", json_object_new_string("remote host: the dump would be written on that host"));
+        return;
+    }
+    const char *ext = fmt == CL_DUMPFMT_ELF ? "elf" : fmt == CL_DUMPFMT_WIN_DMP ? "dmp" : "kdump";
+    snprintf(c->dump_path, sizeof(c->dump_path), "%s/dump.%s", c->partial_dir, ext);
+    double t = cl_now();
+    cl_run_progress(c, "capture", "writing a %s memory dump", cl_dump_format_to_string(fmt));
+    CL_AUTOPTR(cl_error) err = NULL;
+    if (!cl_domain_dump(c->dom, fmt, c->dump_path, &err)) {
+        cl_run_ladder(c, "hypervisor-dump", err->msg);
+        json_object_object_add(cap, "dump_error", json_object_new_string(err->msg));
+        c->dump_path[0] = '\0';
+        /* A crash without its dump is still a crash; a lost dump is the host's failure. */
+        return;
+    }
+    char sha[65];
+    uint64_t size = 0;
+    cl_sha256_file(c->dump_path, sha, &size, NULL);
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "path", json_object_new_string(strrchr(c->dump_path, '/') + 1));
+    json_object_object_add(d, "format", json_object_new_string(cl_dump_format_to_string(fmt)));
+    json_object_object_add(d, "bytes", json_object_new_int64((int64_t)size));
+    json_object_object_add(d, "sha256", json_object_new_string(sha));
+    json_object_object_add(d, "seconds", json_object_new_double(cl_now() - t));
+    json_object_object_add(c->res, "dump", d);
+    cl_run_ladder(c, "hypervisor-dump", "written");
+    cl_run_progress(c, "capture", "dump: %" PRIu64 " bytes in %.1fs", size, cl_now() - t);
+}
+
+/* Fills result.crash from the dump (when there is one) and the console. */
+static void describe_crash(cl_run_ctx *c, const cl_console_report *cr)
+{
+    json_object *crash = NULL;
+    if (c->dump_path[0]) {
+        CL_AUTOPTR(cl_error) err = NULL;
+        int rc = cl_dump_inspect(c->dump_path, &crash, &err);
+        if (rc == CL_DUMP_NOT_A_DUMP || !crash) {
+            crash = json_object_new_object();
+            json_object_object_add(crash, "dump_error", json_object_new_string(err ? err->msg : "unreadable"));
+        }
+    }
+    if (!crash)
+        crash = json_object_new_object();
+    json_object *t = NULL;
+    const char *dump_title = json_object_object_get_ex(crash, "title", &t) ? json_object_get_string(t) : NULL;
+    json_object *lx = NULL, *pm = NULL;
+    const char *dump_panic = json_object_object_get_ex(crash, "linux", &lx) && json_object_object_get_ex(lx, "panic_message", &pm)
+                                 ? json_object_get_string(pm) : NULL;
+    json_object_object_add(crash, "detected_by", json_object_new_string(c->crash_detail[0] ? c->crash_detail : "none"));
+    if (cr->found) {
+        json_object_object_add(crash, "kind", json_object_new_string(cr->kind));
+        json_object_object_add(crash, "console_title", json_object_new_string(cr->title));
+        json_object_object_add(crash, "console_report", json_object_new_string(cr->report));
+    }
+    const char *panic = dump_panic && *dump_panic ? dump_panic : cr->panic_message;
+    json_object_object_add(crash, "panic_message", json_object_new_string(panic));
+    if (!dump_title || !*dump_title)
+        json_object_object_add(crash, "title", json_object_new_string(cr->found ? cr->title : "lost connection to guest"));
+    json_object_object_add(c->res, "crash", crash);
+}
+
+static void observe(cl_run_ctx *c)
+{
+    double d = cl_now() + c->s->t_observe;
+    if (d > c->deadline)
+        d = c->deadline;
+    cl_run_progress(c, "observe", "watching for a crash for up to %.0f s", d - cl_now());
+    int w = cl_run_wait_crash(c, d);
+    if (w == 1) {
+        c->obs.crashed = true;
+        return;
+    }
+    if (w == 2) {
+        c->obs.infra = true;
+        snprintf(c->reason, sizeof(c->reason), "the QEMU process went away while observing (%s)", c->crash_detail);
+        return;
+    }
+    if (cl_run_interrupted)
+        return;
+    /* Heartbeat: a guest that still answers its agent is alive and did not crash. */
+    CL_AUTOPTR(cl_error) err = NULL;
+    if (cl_agent_wait_ping(c->dom, cl_now() + 10, &err)) {
+        cl_run_ladder(c, "agent-ping", "answered: the guest is alive");
+        return;
+    }
+    cl_run_ladder(c, "agent-ping", err->msg);
+    if (cl_run_wait_crash(c, cl_now() + 0.5) == 1) {
+        c->obs.crashed = true;
+        return;
+    }
+    c->obs.hung = true;
+    if (!c->s->nmi_on_hang)
+        return;
+    CL_AUTOPTR(cl_error) nerr = NULL;
+    if (!cl_domain_inject_nmi(c->dom, &nerr)) {
+        cl_run_ladder(c, "nmi", nerr->msg);
+        return;
+    }
+    cl_run_ladder(c, "nmi", "injected");
+    snprintf(c->crash_method, sizeof(c->crash_method), "nmi");
+    w = cl_run_wait_crash(c, cl_now() + 30);
+    if (w == 1) {
+        c->obs.crashed = true;
+        cl_run_ladder(c, "nmi-panic", c->crash_detail);
+    } else {
+        cl_run_ladder(c, "nmi-panic", "no panic after the NMI within 30 s");
+    }
+}
+
+static int finish(cl_run_ctx *c, json_object **result)
+{
+    /* Teardown first: nothing may outlive the run. */
+    double t = cl_now();
+    if (c->dom) {
+        cl_domain_destroy(c->dom);
+        c->dom = NULL;
+        cl_virt_forget(c->v, c->domname);
+    }
+    if (c->sock[0])
+        unlink(c->sock);
+    c->phase_t0 = t;
+    cl_run_phase_end(c, "teardown");
+
+    cl_console_report cr;
+    {
+        CL_AUTOFREE char *text = NULL;
+        size_t len = 0;
+        if (cl_file_read_tail(c->console, CONSOLE_MAX, &text, &len, NULL))
+            cl_console_parse(text, len, &cr);
+        else
+            memset(&cr, 0, sizeof(cr));
+    }
+    if (c->obs.crashed || c->obs.hung)
+        describe_crash(c, &cr);
+    if (!c->ground_truth && cr.ground_truth[0]) {
+        /* The agent's answer was lost to the crash; the module said it on the console too. */
+        json_object *gt = json_tokener_parse(cr.ground_truth);
+        if (gt && json_object_is_type(gt, json_type_object))
+            c->ground_truth = gt;
+        else
+            json_object_put(gt);
+    }
+    if (c->ground_truth)
+        json_object_object_add(c->res, "ground_truth", json_object_get(c->ground_truth));
+
+    /* What the verdict is matched against. */
+    char text[8192] = "";
+    json_object *crash = NULL, *v = NULL;
+    if (json_object_object_get_ex(c->res, "crash", &crash)) {
+        const char *keys[] = { "title", "panic_message", "console_title", "console_report" };
+        for (size_t i = 0; i < 4; i++)
+            if (json_object_object_get_ex(crash, keys[i], &v))
+                snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\n", json_object_get_string(v));
+        if (json_object_object_get_ex(crash, "bugcheck", &v)) {
+            json_object *code = NULL, *params = NULL;
+            if (json_object_object_get_ex(v, "code", &code)) {
+                c->obs.bugcheck = (uint32_t)strtoul(json_object_get_string(code), NULL, 16);
+                c->obs.bugcheck_known = true;
+            }
+            if (json_object_object_get_ex(v, "params", &params))
+                for (size_t i = 0; i < 4 && i < json_object_array_length(params); i++)
+                    c->obs.params[i] = strtoull(json_object_get_string(json_object_array_get_idx(params, i)), NULL, 16);
+        }
+    }
+    c->obs.crash_kind = cr.found ? cr.kind : NULL;
+    c->obs.crash_text = text;
+    char reason[1024] = "";
+    cl_verdict verdict = cl_run_decide(c->s, &c->obs, reason, sizeof(reason));
+    if (c->reason[0])
+        snprintf(reason, sizeof(reason), "%s", c->reason);
+    json_object_object_add(c->res, "verdict", json_object_new_string(cl_verdict_to_string(verdict)));
+    json_object_object_add(c->res, "expected_verdict", json_object_new_string(cl_verdict_to_string(c->s->expect_verdict)));
+    json_object_object_add(c->res, "reason", json_object_new_string(reason));
+    json_object_object_add(c->res, "timings", json_object_get(c->timings));
+    json_object_object_add(c->timings, "total", json_object_new_double(cl_now() - c->t0));
+    json_object_object_add(c->res, "steps", json_object_get(c->steps));
+    if (!json_object_object_get_ex(c->res, "capture", NULL)) {
+        json_object *cap = json_object_new_object();
+        json_object_object_add(cap, "ladder", json_object_get(c->ladder));
+        json_object_object_add(cap, "method", json_object_new_string("none"));
+        json_object_object_add(c->res, "capture", cap);
+    }
+    time_t now = time(NULL);
+    char iso[32];
+    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    json_object_object_add(c->res, "finished", json_object_new_string(iso));
+
+    CL_AUTOPTR(cl_error) err = NULL;
+    int rc = verdict == c->s->expect_verdict ? 0 : 1;
+    if (!cl_result_write(c->partial_dir, c->final_dir, c->res, &err)) {
+        fprintf(stderr, "crashlab: cannot record the run: %s\n", err->msg);
+        rc = 3;
+    }
+    cl_run_progress(c, "result", "%s: %s (%s) -> %s", cl_verdict_to_string(verdict), reason,
+                    rc == 0 ? "as expected" : "NOT as expected", c->final_dir);
+    if (result)
+        *result = json_object_get(c->res);
+    return rc;
+}
+
+int cl_run_execute(const cl_run_opts *opts, json_object **result)
+{
+    cl_run_ctx ctx = { .opts = opts };
+    cl_run_ctx *c = &ctx;
+    c->t0 = c->phase_t0 = cl_now();
+    CL_AUTOPTR(cl_error) err = NULL;
+
+    /* Validate everything before the first libvirt call. */
+    c->s = cl_scenario_load(opts->scenario_path, &err);
+    if (!c->s) {
+        fprintf(stderr, "%s\n", err->msg);
+        return 2;
+    }
+    if (opts->dump_format) {
+        cl_dump_format f = CL_DUMPFMT_LAST;
+        for (int i = 0; i < CL_DUMPFMT_LAST; i++)
+            if (!strcmp(opts->dump_format, cl_dump_format_to_string((cl_dump_format)i)))
+                f = (cl_dump_format)i;
+        if (f == CL_DUMPFMT_LAST) {
+            fprintf(stderr, "crashlab run: --dump-format '%s' is not one of kdump-zlib, elf, win-dmp, none\n", opts->dump_format);
+            cl_scenario_free(c->s);
+            return 2;
+        }
+        c->s->dump_format = f;
+    }
+    CL_AUTOFREE char *state = cl_run_state_dir(opts->state_dir);
+    snprintf(c->state_dir, sizeof(c->state_dir), "%s", state ? state : "/tmp/crashlab");
+    const char *gd = opts->guest_dir ? opts->guest_dir : getenv("CRASHLAB_GUEST");
+    if (!realpath(gd ? gd : "build/guest", c->guest_dir))
+        snprintf(c->guest_dir, sizeof(c->guest_dir), "%s", gd ? gd : "build/guest");
+    make_run_id(c);
+    char kernel[PATH_MAX] = "", initrd[PATH_MAX] = "";
+    if (c->s->profile == CL_PROFILE_LINUX && !guest_files(c, kernel, initrd, &err)) {
+        fprintf(stderr, "crashlab run: %s\n", err->msg);
+        cl_scenario_free(c->s);
+        return 2;
+    }
+    if (c->s->profile == CL_PROFILE_WINDOWS && !opts->print_xml) {
+        fprintf(stderr, "crashlab run: %s: the windows profile needs a base image; only --print-xml works without one here\n",
+                opts->scenario_path);
+    }
+
+    const char *rdir = opts->results_dir ? opts->results_dir : "results";
+    if (!opts->print_xml) {
+        if (!cl_mkdir_p(rdir, 0755, &err) || !realpath(rdir, c->results_dir)) {
+            fprintf(stderr, "crashlab run: results directory '%s': %s\n", rdir, err ? err->msg : strerror(errno));
+            cl_scenario_free(c->s);
+            return 2;
+        }
+        snprintf(c->partial_dir, sizeof(c->partial_dir), "%s/.%s.partial", c->results_dir, c->run_id);
+        snprintf(c->final_dir, sizeof(c->final_dir), "%s/%s", c->results_dir, c->run_id);
+        if (mkdir(c->partial_dir, 0755) < 0) {
+            fprintf(stderr, "crashlab run: cannot create '%s': %s\n", c->partial_dir, strerror(errno));
+            cl_scenario_free(c->s);
+            return 2;
+        }
+    } else {
+        snprintf(c->partial_dir, sizeof(c->partial_dir), "%s/%s", rdir, c->run_id);
+    }
+    snprintf(c->console, sizeof(c->console), "%s/console.log", c->partial_dir);
+    snprintf(c->sock, sizeof(c->sock), "%s/s/%s.qga", c->state_dir, c->domname);
+
+    c->res = json_object_new_object();
+    c->timings = json_object_new_object();
+    c->steps = json_object_new_array();
+    c->ladder = json_object_new_array();
+    c->deadline = c->t0 + c->s->t_run;
+    cl_result_begin(c->res, c->run_id, c->s);
+
+    int rc;
+    CL_AUTOFREE char *cmdline = NULL;
+    CL_AUTOFREE char *xml = NULL;
+    cl_accel_choice acc = { 0 };
+    char sdir[PATH_MAX + 4];
+    snprintf(sdir, sizeof(sdir), "%s/s", c->state_dir);
+    if (!cl_mkdir_p(sdir, 0755, &err))
+        goto infra;
+
+    c->v = cl_virt_open(opts->uri, c->state_dir, &err);
+    if (!c->v)
+        goto infra;
+    cl_run_current_virt = c->v;
+    if (cl_virt_cleanup_stale(c->v, opts->quiet, NULL) > 0)
+        cl_run_progress(c, "define", "cleaned up domains left behind by earlier runs");
+    if (!cl_accel_choose(c->v, opts->accel, kernel[0] ? kernel : "", c->state_dir, 6, &acc, &err))
+        goto infra;
+    cl_run_progress(c, "define", "accelerator %s (%s%s)", acc.accel, acc.why, acc.cached ? ", cached" : "");
+    json_object_object_add(c->res, "host", host_json(c, &acc));
+
+    if (c->s->profile == CL_PROFILE_LINUX && !(cmdline = linux_cmdline(c))) {
+        cl_error_set(&err, CL_ERR_NOMEM, "out of memory");
+        goto infra;
+    }
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    cl_domxml_opts dx = {
+        .name = c->domname, .run_id = c->run_id, .owner_pid = (long)getpid(), .owner_host = host,
+        .profile = c->s->profile, .memory_mb = c->s->memory_mb, .vcpus = c->s->vcpus,
+        .domain_type = acc.domain_type, .kernel = kernel, .initrd = initrd, .cmdline = cmdline,
+        .console_log = c->console, .agent_socket = c->sock, .smbios = &c->s->smbios,
+        .firmware = c->s->firmware, .tpm = c->s->tpm, .hv_mask = cl_domxml_hv_all(),
+        .disk = c->s->image, .cdrom = c->s->virtio_iso,
+        .ovmf_code = "/usr/share/OVMF/OVMF_CODE_4M.fd", .nvram = "/dev/null",
+    };
+    if (!(xml = cl_domxml_build(&dx, &err)))
+        goto infra;
+    if (opts->print_xml) {
+        fputs(xml, stdout);
+        cl_virt_close(c->v);
+        json_object_put(c->res);
+        json_object_put(c->timings);
+        json_object_put(c->steps);
+        json_object_put(c->ladder);
+        cl_scenario_free(c->s);
+        return 0;
+    }
+    char xmlpath[PATH_MAX + 16];
+    snprintf(xmlpath, sizeof(xmlpath), "%s/domain.xml", c->partial_dir);
+    if (!cl_file_write_atomic(xmlpath, xml, strlen(xml), &err))
+        goto infra;
+    /* QEMU runs as its own user and writes the console into the run directory. */
+    int cfd = open(c->console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (cfd >= 0)
+        close(cfd);
+    cl_run_phase_end(c, "define");
+
+    cl_run_progress(c, "boot", "starting %s (%s, %u MiB, %u vCPU)", c->domname, acc.accel, c->s->memory_mb, c->s->vcpus);
+    unlink(c->sock);
+    c->dom = cl_domain_start(c->v, xml, &err);
+    if (!c->dom)
+        goto infra;
+    cl_run_phase_end(c, "boot");
+    {
+        double d = cl_now() + c->s->t_boot;
+        if (!cl_agent_wait_ping(c->dom, d < c->deadline ? d : c->deadline, &err)) {
+            int w = cl_run_wait_crash(c, cl_now() + 1);
+            if (w == 1) {
+                cl_error_free(err);
+                err = NULL;
+                cl_error_set(&err, CL_ERR_GUEST, "the guest crashed while booting, before its agent answered");
+            }
+            goto infra;
+        }
+    }
+    cl_run_progress(c, "agent-up", "guest agent answered");
+    cl_run_phase_end(c, "agent-up");
+
+    if (cl_run_steps(c))
+        observe(c);
+    cl_run_phase_end(c, c->triggered ? "observe" : "steps");
+    if (cl_run_interrupted && !c->obs.crashed) {
+        c->obs.infra = true;
+        snprintf(c->reason, sizeof(c->reason), "interrupted");
+    }
+    if (c->obs.crashed && !c->crash_method[0])
+        snprintf(c->crash_method, sizeof(c->crash_method), "%s", c->s->profile == CL_PROFILE_WINDOWS ? "hyperv" : "pvpanic");
+    if (c->obs.crashed || c->obs.hung)
+        capture(c);
+    cl_run_phase_end(c, "capture");
+    rc = finish(c, result);
+    goto out;
+
+infra:
+    c->obs.infra = true;
+    snprintf(c->reason, sizeof(c->reason), "%s", err ? err->msg : "host failure");
+    rc = finish(c, result);
+out:
+    cl_run_current_virt = NULL;
+    cl_virt_close(c->v);
+    json_object_put(c->res);
+    json_object_put(c->timings);
+    json_object_put(c->steps);
+    json_object_put(c->ladder);
+    json_object_put(c->ground_truth);
+    cl_scenario_free(c->s);
+    return rc;
+}

@@ -1,0 +1,54 @@
+/* run.h - one scenario run, from define to teardown, and its result.
+ *
+ * Phases: define -> boot -> agent-up -> install/steps -> observe -> capture -> teardown.
+ * Every phase is timed; the result lands in <results>/<run-id>/ (built in a hidden
+ * ".<run-id>.partial" directory and renamed when complete), documented in
+ * results/README.md. Only this module knows every other module.
+ */
+#ifndef CL_RUN_H
+#define CL_RUN_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "scenario/scenario.h"
+#include "util/error.h"
+
+typedef struct {
+    const char *scenario_path;
+    const char *results_dir;     /* default "results" */
+    const char *uri;             /* NULL: the embedded driver under state_dir */
+    const char *state_dir;       /* NULL: $CRASHLAB_STATE, else ~/.cache/crashlab */
+    const char *guest_dir;       /* NULL: $CRASHLAB_GUEST, else build/guest */
+    const char *accel;           /* auto | kvm | tcg */
+    const char *run_id;          /* NULL: made up */
+    const char *dump_format;     /* NULL: the scenario's */
+    bool print_xml;              /* print the domain XML and stop */
+    bool quiet;                  /* no progress lines */
+    bool json;                   /* print result.json on stdout */
+} cl_run_opts;
+
+/* The state directory to use (opts, environment, default); caller frees. */
+char *cl_run_state_dir(const char *given);
+
+/* Runs one scenario. Returns the process exit code: 0 when the verdict is what the
+ * scenario expected, 1 when it is not, 2 for bad input (nothing run, nothing written),
+ * 3 when the run could not be recorded at all. *result (optional) gets result.json. */
+int cl_run_execute(const cl_run_opts *opts, json_object **result);
+
+/* Pure verdict rule, unit-tested: given what was observed, what the scenario expects. */
+typedef struct {
+    bool infra;                  /* the host side failed */
+    bool crashed;
+    bool hung;                   /* the guest stopped answering and did not crash */
+    bool step_failed;
+    const char *crash_kind;      /* linux kind or NULL */
+    const char *crash_text;      /* title + panic message + report, matched by pattern */
+    uint32_t bugcheck;           /* windows, 0 if unknown */
+    bool bugcheck_known;
+    uint64_t params[4];
+} cl_observation;
+
+cl_verdict cl_run_decide(const cl_scenario *s, const cl_observation *o, char *reason, size_t reasonlen);
+
+#endif

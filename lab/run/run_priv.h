@@ -1,0 +1,60 @@
+/* run_priv.h - the state of one run, shared by the files of lab/run. */
+#ifndef CL_RUN_PRIV_H
+#define CL_RUN_PRIV_H
+
+#include <limits.h>
+
+#include "agent/agent.h"
+#include "run.h"
+#include "virt/virt.h"
+
+typedef struct {
+    const cl_run_opts *opts;
+    cl_scenario *s;
+    char run_id[128];
+    char domname[64];
+    char results_dir[PATH_MAX];
+    char partial_dir[PATH_MAX];
+    char final_dir[PATH_MAX];
+    char state_dir[PATH_MAX];
+    char guest_dir[PATH_MAX];
+    char sock[PATH_MAX];
+    char console[PATH_MAX];
+    char dump_path[PATH_MAX];
+    cl_virt *v;
+    virDomainPtr dom;
+    json_object *res;        /* result.json being built */
+    json_object *timings;
+    json_object *steps;
+    json_object *ladder;
+    json_object *ground_truth;
+    double t0, phase_t0;
+    double deadline;         /* whole run */
+    cl_observation obs;
+    char reason[1024];
+    char crash_method[32];   /* pvpanic, nmi, hyperv, none */
+    char crash_detail[32];
+    bool triggered;          /* a fault has fired: an agent that goes quiet is now a hang */
+    long fire_pid;
+    const cl_fault *fired;
+} cl_run_ctx;
+
+/* Prints "[  12.3s] phase: message" unless quiet. */
+void cl_run_progress(cl_run_ctx *c, const char *phase, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cl_run_phase_end(cl_run_ctx *c, const char *phase);
+
+/* Waits for the domain to crash or stop, until the deadline. 1 crashed, 2 QEMU gone /
+ * domain stopped, 0 nothing (or interrupted). */
+int cl_run_wait_crash(cl_run_ctx *c, double deadline);
+
+/* Runs every scenario step. false: the run cannot go on (c->obs and c->reason say why). */
+bool cl_run_steps(cl_run_ctx *c);
+
+/* Records one rung of the capture ladder. */
+void cl_run_ladder(cl_run_ctx *c, const char *step, const char *outcome);
+
+/* Set by a signal handler (cmd_run.c): every wait returns, the run tears down. */
+extern volatile int cl_run_interrupted;
+extern cl_virt *volatile cl_run_current_virt;
+
+#endif

@@ -1,0 +1,31 @@
+/* domain.h - the lifecycle of one run's domain, and cleaning up after runs that died. */
+#ifndef CL_VIRT_DOMAIN_H
+#define CL_VIRT_DOMAIN_H
+
+#include <stdbool.h>
+
+#include "scenario/scenario.h"
+#include "virt.h"
+
+/* Starts a transient domain. It is destroyed automatically if the connection closes
+ * (a daemon URI) and by cl_virt_cleanup_stale otherwise (the embedded driver). */
+virDomainPtr cl_domain_start(cl_virt *v, const char *xml, cl_error **errp);
+
+/* Destroys (if running) and frees; NULL-safe; never fails loudly (teardown path). */
+void cl_domain_destroy(virDomainPtr dom);
+
+/* "running", "paused", "crashed", "shutoff", ... and the reason ("panicked", ...). */
+void cl_domain_state(virDomainPtr dom, char state[32], char reason[32]);
+
+/* Memory-only dump of a domain (usually crashed) to path, written to a temporary name
+ * and renamed. CL_DUMPFMT_NONE is an error. */
+bool cl_domain_dump(virDomainPtr dom, cl_dump_format fmt, const char *path, cl_error **errp);
+
+bool cl_domain_inject_nmi(virDomainPtr dom, cl_error **errp);
+
+/* Finds domains that carry crashlab metadata, belong to this host and whose owning
+ * process is gone, and destroys them. Returns how many were removed (-1 on error);
+ * each one is described on stderr unless quiet. */
+int cl_virt_cleanup_stale(cl_virt *v, bool quiet, cl_error **errp);
+
+#endif

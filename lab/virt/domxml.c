@@ -1,0 +1,179 @@
+/* domxml.c - writes the domain XML. Everything a guest needs to be observed is here:
+ * the panic device (the hypervisor's record of the crash), <vmcoreinfo/> (so a memory
+ * dump carries the guest's own description), the qemu-ga channel, the serial console
+ * in a file, SMBIOS strings that name the run, and on_crash=preserve so the crashed
+ * guest stays for the dump. */
+#include <string.h>
+#include <sys/un.h>
+
+#include "domxml.h"
+#include "util/buf.h"
+
+static const char *const hv_names[CL_HV_LAST] = {
+    "relaxed", "vapic", "spinlocks", "vpindex", "runtime", "synic",
+    "stimer", "reset", "frequencies", "tlbflush", "ipi", "vendor_id",
+};
+
+const char *cl_hv_feature_to_string(cl_hv_feature f)
+{
+    return (unsigned)f < CL_HV_LAST ? hv_names[f] : "unknown";
+}
+
+unsigned cl_domxml_hv_all(void)
+{
+    return (1u << CL_HV_LAST) - 1;
+}
+
+static void entry(cl_buf *b, const char *name, const char *value)
+{
+    if (!value || !*value)
+        return;
+    cl_buf_addf(b, "      <entry name='%s'>", name);
+    cl_buf_add_xml(b, value);
+    cl_buf_adds(b, "</entry>\n");
+}
+
+static const char *or_default(const char *v, const char *def)
+{
+    return v && *v ? v : def;
+}
+
+static void sysinfo(cl_buf *b, const cl_domxml_opts *o)
+{
+    const cl_smbios *s = o->smbios;
+    cl_smbios none = { 0 };
+    if (!s)
+        s = &none;
+    cl_buf_adds(b, "  <sysinfo type='smbios'>\n    <bios>\n");
+    entry(b, "vendor", or_default(s->bios_vendor, "crashlab"));
+    entry(b, "version", or_default(s->bios_version, "crashlab-1"));
+    cl_buf_adds(b, "    </bios>\n    <system>\n");
+    entry(b, "manufacturer", or_default(s->manufacturer, "crashlab"));
+    entry(b, "product", or_default(s->product, "crashlab virtual test machine"));
+    entry(b, "version", or_default(s->version, "1"));
+    /* The run id in the serial number: any dump found later leads back to its run. */
+    entry(b, "serial", or_default(s->serial, o->run_id));
+    entry(b, "family", or_default(s->family, "crashlab"));
+    entry(b, "sku", s->sku);
+    cl_buf_adds(b, "    </system>\n  </sysinfo>\n");
+}
+
+static void hyperv(cl_buf *b, unsigned mask)
+{
+    cl_buf_adds(b, "    <hyperv mode='custom'>\n");
+    for (int f = 0; f < CL_HV_LAST; f++) {
+        if (!(mask & (1u << f)))
+            continue;
+        if (f == CL_HV_SPINLOCKS)
+            cl_buf_adds(b, "      <spinlocks state='on' retries='8191'/>\n");
+        else if (f == CL_HV_VENDOR_ID)
+            cl_buf_adds(b, "      <vendor_id state='on' value='crashlab'/>\n");
+        else
+            cl_buf_addf(b, "      <%s state='on'/>\n", hv_names[f]);
+    }
+    cl_buf_adds(b, "    </hyperv>\n");
+}
+
+static bool check_socket(const char *path, cl_error **errp)
+{
+    struct sockaddr_un sun;
+    if (strlen(path) >= sizeof(sun.sun_path))
+        return cl_error_set(errp, CL_ERR_INVAL,
+                            "domxml: agent socket path '%s' is %zu bytes, a UNIX socket holds at most %zu: use a shorter --state directory",
+                            path, strlen(path), sizeof(sun.sun_path) - 1);
+    return true;
+}
+
+char *cl_domxml_build(const cl_domxml_opts *o, cl_error **errp)
+{
+    if (!o->name || !o->run_id || !o->console_log || !o->agent_socket || !o->domain_type)
+        return cl_error_set(errp, CL_ERR_INVAL, "domxml: name, run id, console, agent socket and domain type are required"), NULL;
+    if (o->profile == CL_PROFILE_LINUX && (!o->kernel || !o->initrd))
+        return cl_error_set(errp, CL_ERR_INVAL, "domxml: the linux profile needs a kernel and an initrd"), NULL;
+    if (o->profile == CL_PROFILE_WINDOWS && !o->disk)
+        return cl_error_set(errp, CL_ERR_INVAL, "domxml: the windows profile needs a disk overlay"), NULL;
+    if (o->profile == CL_PROFILE_WINDOWS && o->firmware == CL_FIRMWARE_UEFI && (!o->ovmf_code || !o->nvram))
+        return cl_error_set(errp, CL_ERR_INVAL, "domxml: uefi needs the OVMF code image and an nvram file"), NULL;
+    if (!check_socket(o->agent_socket, errp))
+        return NULL;
+    bool win = o->profile == CL_PROFILE_WINDOWS;
+
+    cl_buf b = { .max = 1u << 20 };
+    cl_buf_addf(&b, "<domain type='%s'>\n  <name>", o->domain_type);
+    cl_buf_add_xml(&b, o->name);
+    cl_buf_adds(&b, "</name>\n  <title>crashlab run ");
+    cl_buf_add_xml(&b, o->run_id);
+    cl_buf_adds(&b, "</title>\n  <metadata>\n    <crashlab:run xmlns:crashlab='" CL_DOMXML_NS "'>\n      <crashlab:id>");
+    cl_buf_add_xml(&b, o->run_id);
+    cl_buf_addf(&b, "</crashlab:id>\n      <crashlab:pid>%ld</crashlab:pid>\n      <crashlab:host>", o->owner_pid);
+    cl_buf_add_xml(&b, o->owner_host ? o->owner_host : "");
+    cl_buf_adds(&b, "</crashlab:host>\n    </crashlab:run>\n  </metadata>\n");
+    cl_buf_addf(&b, "  <memory unit='MiB'>%u</memory>\n  <vcpu>%u</vcpu>\n", o->memory_mb, o->vcpus);
+    sysinfo(&b, o);
+
+    if (win && o->firmware == CL_FIRMWARE_UEFI) {
+        cl_buf_adds(&b, "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n"
+                        "    <loader readonly='yes' secure='no' type='pflash'>");
+        cl_buf_add_xml(&b, o->ovmf_code);
+        cl_buf_adds(&b, "</loader>\n    <nvram>");
+        cl_buf_add_xml(&b, o->nvram);
+        cl_buf_adds(&b, "</nvram>\n");
+    } else {
+        cl_buf_addf(&b, "  <os>\n    <type arch='x86_64' machine='%s'>hvm</type>\n", win ? "q35" : "pc");
+    }
+    if (!win) {
+        cl_buf_adds(&b, "    <kernel>");
+        cl_buf_add_xml(&b, o->kernel);
+        cl_buf_adds(&b, "</kernel>\n    <initrd>");
+        cl_buf_add_xml(&b, o->initrd);
+        cl_buf_adds(&b, "</initrd>\n    <cmdline>");
+        cl_buf_add_xml(&b, o->cmdline ? o->cmdline : "");
+        cl_buf_adds(&b, "</cmdline>\n");
+    } else {
+        cl_buf_adds(&b, "    <boot dev='hd'/>\n");
+    }
+    cl_buf_adds(&b, "    <smbios mode='sysinfo'/>\n  </os>\n");
+
+    cl_buf_adds(&b, "  <features>\n    <acpi/>\n    <apic/>\n");
+    if (win && o->hv_mask)
+        hyperv(&b, o->hv_mask);
+    /* vmcoreinfo: the guest publishes where its structures are, and memory dumps carry it. */
+    cl_buf_adds(&b, "    <vmcoreinfo state='on'/>\n  </features>\n");
+    if (win)
+        cl_buf_adds(&b, "  <clock offset='localtime'>\n    <timer name='hypervclock' present='yes'/>\n  </clock>\n");
+    cl_buf_adds(&b, "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n"
+                    "  <on_crash>preserve</on_crash>\n  <devices>\n");
+
+    if (win) {
+        cl_buf_adds(&b, "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      <source file='");
+        cl_buf_add_xml(&b, o->disk);
+        cl_buf_adds(&b, "'/>\n      <target dev='sda' bus='sata'/>\n    </disk>\n");
+        if (o->cdrom) {
+            cl_buf_adds(&b, "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n      <source file='");
+            cl_buf_add_xml(&b, o->cdrom);
+            cl_buf_adds(&b, "'/>\n      <target dev='sdb' bus='sata'/>\n      <readonly/>\n    </disk>\n");
+        }
+    }
+    cl_buf_adds(&b, "    <serial type='file'>\n      <source path='");
+    cl_buf_add_xml(&b, o->console_log);
+    cl_buf_adds(&b, "'/>\n      <target port='0'/>\n    </serial>\n");
+    cl_buf_adds(&b, "    <channel type='unix'>\n      <source mode='bind' path='");
+    cl_buf_add_xml(&b, o->agent_socket);
+    cl_buf_adds(&b, "'/>\n      <target type='virtio' name='org.qemu.guest_agent.0'/>\n    </channel>\n");
+    /* The hypervisor's record of the crash: Hyper-V crash MSRs carry the bug check code and
+     * parameters (Windows); the ISA pvpanic device reports panicked/crashloaded (both). */
+    if (win)
+        cl_buf_adds(&b, "    <panic model='hyperv'/>\n");
+    cl_buf_adds(&b, "    <panic model='isa'>\n      <address type='isa' iobase='0x505'/>\n    </panic>\n");
+    if (win) {
+        cl_buf_adds(&b, "    <input type='tablet' bus='usb'/>\n"
+                        "    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\n"
+                        "    <video>\n      <model type='vga'/>\n    </video>\n");
+        if (o->tpm)
+            cl_buf_adds(&b, "    <tpm model='tpm-crb'>\n      <backend type='emulator' version='2.0'/>\n    </tpm>\n");
+    } else {
+        cl_buf_adds(&b, "    <video>\n      <model type='none'/>\n    </video>\n");
+    }
+    cl_buf_adds(&b, "    <memballoon model='none'/>\n  </devices>\n</domain>\n");
+    return cl_buf_finish(&b, errp);
+}

@@ -1,0 +1,54 @@
+/* domxml.h - the libvirt domain XML for one run. Pure: options in, XML text out. */
+#ifndef CL_VIRT_DOMXML_H
+#define CL_VIRT_DOMXML_H
+
+#include <stdbool.h>
+
+#include "scenario/scenario.h"
+#include "util/error.h"
+
+#define CL_DOMXML_NS "https://crashlab.invalid/xmlns/run/1"
+
+/* Hyper-V enlightenments, a bit each; QEMU under TCG refuses some (see accel.h). */
+typedef enum {
+    CL_HV_RELAXED, CL_HV_VAPIC, CL_HV_SPINLOCKS, CL_HV_VPINDEX, CL_HV_RUNTIME, CL_HV_SYNIC,
+    CL_HV_STIMER, CL_HV_RESET, CL_HV_FREQUENCIES, CL_HV_TLBFLUSH, CL_HV_IPI, CL_HV_VENDOR_ID,
+    CL_HV_LAST
+} cl_hv_feature;
+
+const char *cl_hv_feature_to_string(cl_hv_feature f);
+
+typedef struct {
+    const char *name;            /* domain name, unique per run */
+    const char *run_id;          /* also the default SMBIOS serial number */
+    long owner_pid;              /* metadata: who may clean the domain up if it is left behind */
+    const char *owner_host;
+    cl_profile profile;
+    unsigned memory_mb, vcpus;
+    const char *domain_type;     /* "kvm" or "qemu" (TCG) */
+
+    /* linux: direct kernel boot */
+    const char *kernel, *initrd, *cmdline;
+
+    /* windows */
+    const char *disk;            /* the run's qcow2 overlay (the base image stays read-only) */
+    const char *cdrom;           /* optional virtio-win ISO */
+    cl_firmware firmware;
+    const char *ovmf_code;       /* firmware code image, for uefi */
+    const char *nvram;           /* per-run UEFI variable store */
+    bool tpm;
+    unsigned hv_mask;            /* enlightenments to emit: bits (1u << cl_hv_feature) */
+
+    const char *console_log;     /* serial console captured to this file */
+    const char *agent_socket;    /* qemu-ga channel, bound by QEMU here */
+    const cl_smbios *smbios;     /* NULL fields get the lab's own strings */
+} cl_domxml_opts;
+
+/* All enlightenments the windows profile asks for. */
+unsigned cl_domxml_hv_all(void);
+
+/* Builds the XML; fails (CL_ERR_INVAL) on a missing required option or a socket path
+ * longer than a UNIX socket can hold. */
+char *cl_domxml_build(const cl_domxml_opts *o, cl_error **errp);
+
+#endif
