@@ -17,6 +17,7 @@
 #include "labfault_abi.h"
 
 NTKERNELAPI PETHREAD NTAPI PsGetCurrentThread(VOID);
+NTSYSAPI NTSTATUS NTAPI ZwWaitForSingleObject(HANDLE handle, BOOLEAN alertable, PLARGE_INTEGER timeout); /* ntifs.h */
 
 #define LF_POOL_TAG 0x4662614Cu     /* 'FbaL': "LabF" in poolmon, the driver's own blocks */
 #define LF_MAX_HUNG_IRPS 16
@@ -46,7 +47,7 @@ typedef struct {
     KDPC hang_dpc;
 
     /* Pool leak worker. */
-    PETHREAD leak_thread;           /* referenced thread object, NULL if none */
+    HANDLE leak_thread;             /* kernel handle of the worker, NULL if none */
     volatile LONG leak_stop;
     volatile LONG64 leak_count;
     volatile LONG64 leak_bytes;

@@ -80,7 +80,7 @@ out:
 NTSTATUS lf_leak_start(void)
 {
     HANDLE h;
-    PVOID obj = NULL;
+    OBJECT_ATTRIBUTES oa;
     NTSTATUS st;
     KIRQL irql;
 
@@ -88,27 +88,25 @@ NTSTATUS lf_leak_start(void)
     lf.leak_count = 0;
     lf.leak_bytes = 0;
     InterlockedExchange(&lf_leak_running, 1);
-    st = PsCreateSystemThread(&h, THREAD_ALL_ACCESS, NULL, NULL, NULL, lf_leak_main, NULL);
+    /* A kernel handle: FIRE runs in the agent's process, whose handle table must not get it. */
+    InitializeObjectAttributes(&oa, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    st = PsCreateSystemThread(&h, SYNCHRONIZE, &oa, NULL, NULL, lf_leak_main, NULL);
     if (!NT_SUCCESS(st)) {
         InterlockedExchange(&lf_leak_running, 0);
         return st;
     }
-    st = ObReferenceObjectByHandle(h, SYNCHRONIZE, *PsThreadType, KernelMode, &obj, NULL);
-    ZwClose(h);
-    if (!NT_SUCCESS(st))
-        return st;
     KeAcquireSpinLock(&lf.lock, &irql);
-    lf.leak_thread = obj;
-    lf_gt_set("leak_thread", (ULONG64)(ULONG_PTR)obj);
+    lf.leak_thread = h;
     KeReleaseSpinLock(&lf.lock, irql);
     return STATUS_SUCCESS;
 }
 
 /* Stops the worker if it still runs and waits for it; frees the leaked blocks only at
- * unload (final = TRUE). */
+ * unload (final = TRUE). Waiting on the handle (not a referenced object) keeps this to
+ * the exports Wine implements as well as Windows does. */
 static void lf_leak_reap(BOOLEAN final)
 {
-    PVOID thread;
+    HANDLE thread;
     KIRQL irql;
 
     KeAcquireSpinLock(&lf.lock, &irql);
@@ -118,8 +116,8 @@ static void lf_leak_reap(BOOLEAN final)
     if (thread) {
         if (final)
             lf.leak_stop = 1;
-        KeWaitForSingleObject(thread, Executive, KernelMode, FALSE, NULL);
-        ObDereferenceObject(thread);
+        ZwWaitForSingleObject(thread, FALSE, NULL);
+        ZwClose(thread);
     }
     if (final) {
         PVOID *b = lf.leak_head;

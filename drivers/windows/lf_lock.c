@@ -37,12 +37,14 @@ static VOID lf_abba_other(PVOID ctx)
 NTSTATUS lf_lock_fire_abba(void)
 {
     HANDLE h;
+    OBJECT_ATTRIBUTES oa;
     KIRQL irql, irql2, gl;
     NTSTATUS st;
 
     lf.abba_a_held = 0;
     lf.abba_b_held = 0;
-    st = PsCreateSystemThread(&h, THREAD_ALL_ACCESS, NULL, NULL, NULL, lf_abba_other, NULL);
+    InitializeObjectAttributes(&oa, NULL, OBJ_KERNEL_HANDLE, NULL, NULL);
+    st = PsCreateSystemThread(&h, SYNCHRONIZE, &oa, NULL, NULL, lf_abba_other, NULL);
     if (!NT_SUCCESS(st))
         return st;
     ZwClose(h);

@@ -57,8 +57,12 @@ static void print_human(json_object *o)
     }
     if ((v = get(o, "module_count")))
         printf("modules:     %d\n", json_object_get_int(v));
-    if ((v = get(o, "faulting_module")) && json_object_is_type(v, json_type_object))
-        printf("faulting:    %s+%s (%s)\n", str(v, "name"), str(v, "offset"), str(v, "source"));
+    if ((v = get(o, "faulting_module")) && json_object_is_type(v, json_type_object)) {
+        if (str(v, "offset"))
+            printf("faulting:    %s+%s (from %s)\n", str(v, "name"), str(v, "offset"), str(v, "source"));
+        else
+            printf("faulting:    %s (from %s)\n", str(v, "name"), str(v, "source"));
+    }
     if ((v = get(o, "linux"))) {
         if (str(v, "panic_message"))
             printf("panic:       %s\n", str(v, "panic_message"));

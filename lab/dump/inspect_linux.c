@@ -153,7 +153,15 @@ int cl_inspect_linux(cl_reader *r, json_object **out, cl_error **errp)
     json_object_object_add(lx, "cpus", cpus_json(d, ks));
     cl_kallsyms_free(ks);
     json_object_object_add(o, "linux", lx);
-    json_object_object_add(o, "faulting_module", NULL);
+    if (have_rep && rep.module[0]) {
+        json_object *fm = json_object_new_object();
+        json_object_object_add(fm, "name", json_object_new_string(rep.module));
+        json_object_object_add(fm, "function", rep.function[0] ? json_object_new_string(rep.function) : NULL);
+        json_object_object_add(fm, "source", json_object_new_string("kernel log"));
+        json_object_object_add(o, "faulting_module", fm);
+    } else {
+        json_object_object_add(o, "faulting_module", NULL);
+    }
     json_object_object_add(o, "title", json_object_new_string(have_rep ? rep.title : "no kernel log in dump"));
     cl_json_add_notes(o, d->notes);
     *out = o;

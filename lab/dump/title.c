@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-void cl_title_sanitize(const char *raw, char *out, size_t len)
+void cl_dump_title_sanitize(const char *raw, char *out, size_t len)
 {
     if (!len)
         return;
@@ -31,7 +31,7 @@ static bool is_word(int c)
     return isalnum(c) || c == '_';
 }
 
-void cl_title_from_text(const char *raw, char *out, size_t len)
+void cl_dump_title_from_text(const char *raw, char *out, size_t len)
 {
     char tmp[1024];
     size_t k = 0;
@@ -89,5 +89,5 @@ void cl_title_from_text(const char *raw, char *out, size_t len)
         tmp[k++] = *p++;
     }
     tmp[k] = '\0';
-    cl_title_sanitize(tmp, out, len);
+    cl_dump_title_sanitize(tmp, out, len);
 }

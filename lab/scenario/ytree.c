@@ -256,7 +256,47 @@ static bool syntax_error(builder *b, const yaml_parser_t *p, const char *data, s
     return yt_error_at(b->errp, b->file, line, col, "YAML syntax error: %s", problem);
 }
 
-CL_DEFINE_AUTOPTR_FUNC(yaml_parser_t, yaml_parser_delete)
+static bool build(builder *b, yaml_parser_t *parser, const char *data, size_t len)
+{
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(parser, &ev))
+            return syntax_error(b, parser, data, len);
+        bool ok = true, done = false;
+        switch (ev.type) {
+        case YAML_DOCUMENT_START_EVENT:
+            if (b->docs++)
+                ok = fail_at(b, &ev.start_mark, "%s", "a scenario file holds one YAML document, found a second");
+            break;
+        case YAML_SCALAR_EVENT:
+            ok = on_scalar(b, &ev);
+            break;
+        case YAML_SEQUENCE_START_EVENT:
+            ok = on_collection(b, &ev, YT_SEQ);
+            break;
+        case YAML_MAPPING_START_EVENT:
+            ok = on_collection(b, &ev, YT_MAP);
+            break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+            if (b->depth > 0)
+                b->depth--;
+            break;
+        case YAML_ALIAS_EVENT:
+            ok = fail_at(b, &ev.start_mark, "alias '*%s' not allowed: scenarios do not use anchors or aliases",
+                         (const char *)ev.data.alias.anchor);
+            break;
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+        if (!ok || done)
+            return ok;
+    }
+}
 
 yt_node *yt_parse(const char *file, const char *data, size_t len, cl_error **errp)
 {
@@ -274,48 +314,10 @@ yt_node *yt_parse(const char *file, const char *data, size_t len, cl_error **err
         cl_error_set(errp, CL_ERR_NOMEM, "%s: cannot initialise the YAML parser", file);
         return NULL;
     }
-    CL_AUTOPTR(yaml_parser_t) pp = &parser;
     yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-
     builder b = { .file = file, .errp = errp };
-    bool ok = true, done = false;
-    while (ok && !done) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&parser, &ev)) {
-            ok = syntax_error(&b, &parser, data, len);
-            break;
-        }
-        switch (ev.type) {
-        case YAML_DOCUMENT_START_EVENT:
-            if (b.docs++)
-                ok = fail_at(&b, &ev.start_mark, "%s", "a scenario file holds one YAML document, found a second");
-            break;
-        case YAML_SCALAR_EVENT:
-            ok = on_scalar(&b, &ev);
-            break;
-        case YAML_SEQUENCE_START_EVENT:
-            ok = on_collection(&b, &ev, YT_SEQ);
-            break;
-        case YAML_MAPPING_START_EVENT:
-            ok = on_collection(&b, &ev, YT_MAP);
-            break;
-        case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-            if (b.depth > 0)
-                b.depth--;
-            break;
-        case YAML_ALIAS_EVENT:
-            ok = fail_at(&b, &ev.start_mark, "alias '*%s' not allowed: scenarios do not use anchors or aliases",
-                         (const char *)ev.data.alias.anchor);
-            break;
-        case YAML_STREAM_END_EVENT:
-            done = true;
-            break;
-        default:
-            break;
-        }
-        yaml_event_delete(&ev);
-    }
+    bool ok = build(&b, &parser, data, len);
+    yaml_parser_delete(&parser);
     if (!ok) {
         yt_free(b.root);
         return NULL;

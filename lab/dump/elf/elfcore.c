@@ -162,9 +162,12 @@ cl_elfcore *cl_elfcore_open(cl_reader *r, cl_error **errp)
     uint64_t phnum = cl_le16(eh + (c->is64 ? offsetof(Elf64_Ehdr, e_phnum) : offsetof(Elf32_Ehdr, e_phnum)));
     if (type != ET_CORE)
         cl_dump_warn(&c->notes, "elf: e_type %u is not ET_CORE", type);
-    if (ehs != ehsize || phes != phsize) {
-        cl_dump_warn(&c->notes, "elf: e_ehsize %u / e_phentsize %u do not match ELF%s (%zu / %zu)", ehs, phes,
-                     c->is64 ? "64" : "32", ehsize, phsize);
+    /* QEMU 7.2 writes sizeof(pointer) into e_ehsize; nothing is sized by it, so only note it.
+     * e_phentsize sizes every program header read: that one must match. */
+    if (ehs != ehsize && !(ehs == 8 && c->is64))
+        cl_dump_warn(&c->notes, "elf: e_ehsize %u does not match ELF%s (%zu)", ehs, c->is64 ? "64" : "32", ehsize);
+    if (phes != phsize) {
+        cl_dump_warn(&c->notes, "elf: e_phentsize %u does not match ELF%s (%zu)", phes, c->is64 ? "64" : "32", phsize);
         return cl_steal_pointer(&c);
     }
     if (phnum == PN_XNUM) {

@@ -68,7 +68,9 @@ static bool skipped(const char *fn)
 static bool take_func(const char *p, char *out, size_t len)
 {
     size_t k = 0;
-    while (*p && *p != '+' && *p != ' ' && *p != '\n' && k + 1 < len)
+    /* compiler clones (".cold", ".isra.0", ".constprop.0") end at the first dot: the same
+     * function keeps its title whatever the optimiser split off */
+    while (*p && *p != '+' && *p != ' ' && *p != '\n' && *p != '.' && k + 1 < len)
         out[k++] = *p++;
     out[k] = '\0';
     return k > 0 && !(out[0] == '0' && out[1] == 'x') && (isalpha((unsigned char)out[0]) || out[0] == '_');
@@ -76,10 +78,25 @@ static bool take_func(const char *p, char *out, size_t len)
 
 /* The function a report is about: the RIP line of x86 oopses, else the first call-trace
  * frame that is not scheduling, locking or reporting machinery. */
-static void find_function(const char *from, bool trace_only, char *out, size_t len)
+/* " [labfault]" after a symbol: the module it lives in. */
+static void take_module(const char *line, char *out, size_t len)
+{
+    const char *o = strrchr(line, '[');
+    const char *c = o ? strchr(o, ']') : NULL;
+    out[0] = '\0';
+    if (!o || !c || o == line || o[-1] != ' ' || c[1] != '\0' || (size_t)(c - o - 1) >= len)
+        return;
+    for (const char *q = o + 1; q < c; q++)
+        if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-')
+            return;
+    memcpy(out, o + 1, (size_t)(c - o - 1));
+    out[c - o - 1] = '\0';
+}
+
+static void find_function(const char *from, bool trace_only, char *out, size_t len, char *mod, size_t modlen)
 {
     const char *p = from;
-    char frame[128] = "";
+    char frame[128] = "", frame_mod[64] = "";
     bool in_trace = false;
     for (int lines = 0; p && *p && lines < 200; lines++) {
         const char *eol = strchr(p, '\n');
@@ -94,8 +111,10 @@ static void find_function(const char *from, bool trace_only, char *out, size_t l
         if (rip) {
             const char *q = strchr(rip, ':'); /* "RIP: 0010:func+0x..": the second colon */
             q = q ? strchr(q + 1, ':') : NULL;
-            if (q && take_func(q + 1, out, len) && !skipped(out))
+            if (q && take_func(q + 1, out, len) && !skipped(out)) {
+                take_module(b, mod, modlen);
                 return;
+            }
             out[0] = '\0';
         }
         if (strstr(b, "Call Trace:")) {
@@ -106,8 +125,11 @@ static void find_function(const char *from, bool trace_only, char *out, size_t l
                 f++;
             if (*f == '<' || *f == '?') {
                 /* "<TASK>", "<IRQ>" markers and unreliable "? func" frames */
-            } else if (strchr(f, '+') && take_func(f, frame, sizeof(frame)) && skipped(frame)) {
-                frame[0] = '\0';
+            } else if (strchr(f, '+') && take_func(f, frame, sizeof(frame))) {
+                if (skipped(frame))
+                    frame[0] = '\0';
+                else
+                    take_module(f, frame_mod, sizeof(frame_mod));
             }
         }
         if (p != from && strstr(b, "---[ end trace"))
@@ -115,6 +137,7 @@ static void find_function(const char *from, bool trace_only, char *out, size_t l
         p = eol ? eol + 1 : NULL;
     }
     snprintf(out, len, "%s", frame);
+    snprintf(mod, modlen, "%s", frame_mod);
 }
 
 static void line_at(const char *p, char *out, size_t len)
@@ -154,7 +177,8 @@ bool cl_linux_report_parse(const char *log, cl_linux_report *out)
         while (ls > log && ls[-1] != '\n')
             ls--;
         line_at(ls, out->report_line, sizeof(out->report_line));
-        find_function(ls, !strcmp(pat->type, "hang"), out->function, sizeof(out->function));
+        find_function(ls, !strcmp(pat->type, "hang"), out->function, sizeof(out->function), out->module,
+                      sizeof(out->module));
         out->type = pat->type;
         if (!pat->title) { /* "BUG: KASAN: use-after-free in func+0x../0x.." */
             line_at(first + strlen("BUG: KASAN: "), raw + 8, sizeof(raw) - 8);
@@ -173,9 +197,10 @@ bool cl_linux_report_parse(const char *log, cl_linux_report *out)
         line_at(ls, out->report_line, sizeof(out->report_line));
         snprintf(raw, sizeof(raw), "Kernel panic - not syncing: %s", out->panic_message);
         out->type = "panic";
+        find_function(ls, true, out->function, sizeof(out->function), out->module, sizeof(out->module));
     } else {
         return false;
     }
-    cl_title_from_text(raw, out->title, sizeof(out->title));
+    cl_dump_title_from_text(raw, out->title, sizeof(out->title));
     return true;
 }

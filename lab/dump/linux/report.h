@@ -13,6 +13,7 @@ typedef struct {
     char report_line[256];    /* the line the title was made from, as printed */
     char panic_message[256];  /* after "Kernel panic - not syncing: ", "" when none */
     char function[128];       /* crashing function, "" when unknown */
+    char module[64];          /* the module it is in ("labfault"), "" for the kernel proper */
     const char *type;         /* "oops", "lockup", "hang", "bug", "warning", "panic" */
 } cl_linux_report;
 

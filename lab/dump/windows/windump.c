@@ -1,5 +1,6 @@
 #include "dump/windows/windump.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

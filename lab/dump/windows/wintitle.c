@@ -15,5 +15,5 @@ void cl_win_title(uint32_t code, const cl_bugcheck_info *info, const char *modul
         n += snprintf(raw + n, sizeof(raw) - (size_t)n, " (%s)", info->subkind);
     if (module && (size_t)n < sizeof(raw))
         snprintf(raw + n, sizeof(raw) - (size_t)n, " in %s", module);
-    cl_title_sanitize(raw, buf, len);
+    cl_dump_title_sanitize(raw, buf, len);
 }

@@ -1,0 +1,90 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "util/buf.h"
+#include "util/fileio.h"
+
+static void test_files(void)
+{
+    char dir[] = "/tmp/cl-util-test-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char p[300], sub[300];
+    snprintf(p, sizeof(p), "%s/a/b/c", dir);
+    CHECK(cl_mkdir_p(p, 0755, NULL));
+    snprintf(p, sizeof(p), "%s/a/f.txt", dir);
+    CHECK(cl_file_write_atomic(p, "hello", 5, NULL));
+    char *buf = NULL;
+    size_t len = 0;
+    CHECK(cl_file_read_all(p, 5, &buf, &len, NULL) && len == 5 && !strcmp(buf, "hello"));
+    free(buf);
+    cl_error *err = NULL;
+    CHECK(!cl_file_read_all(p, 4, &buf, &len, &err));
+    CHECK(err && strstr(err->msg, "larger than 4"));
+    cl_error_free(err);
+    err = NULL;
+    CHECK(cl_file_read_tail(p, 3, &buf, &len, NULL) && !strcmp(buf, "llo"));
+    free(buf);
+    char hex[65];
+    uint64_t size = 0;
+    CHECK(cl_sha256_file(p, hex, &size, NULL) && size == 5);
+    CHECK_STR(hex, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    cl_sha256_buf("hello", 5, hex);
+    CHECK_STR(hex, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+    snprintf(sub, sizeof(sub), "%s/a", dir);
+    CHECK(!cl_file_read_all(sub, 100, &buf, &len, &err));
+    cl_error_free(err);
+    err = NULL;
+    /* No temporary file is left behind when the target directory is missing. */
+    snprintf(p, sizeof(p), "%s/missing/f", dir);
+    CHECK(!cl_file_write_atomic(p, "x", 1, &err));
+    cl_error_free(err);
+    CHECK(cl_rm_rf(dir, NULL));
+    CHECK(access(dir, F_OK) != 0);
+    CHECK(cl_rm_rf(dir, NULL));
+}
+
+static void test_buf(void)
+{
+    cl_buf b = { 0 };
+    char *s = cl_buf_finish(&b, NULL);
+    CHECK(s && !strcmp(s, ""));
+    free(s);
+    cl_buf_addf(&b, "%d-%s", 7, "x");
+    cl_buf_add_xml(&b, "<&'\">");
+    s = cl_buf_finish(&b, NULL);
+    CHECK_STR(s, "7-x&lt;&amp;&apos;&quot;&gt;");
+    free(s);
+    cl_buf c = { .max = 8 };
+    cl_buf_adds(&c, "12345");
+    cl_buf_adds(&c, "67890");
+    cl_buf_adds(&c, "a");
+    cl_error *err = NULL;
+    CHECK(cl_buf_finish(&c, &err) == NULL);
+    CHECK(err != NULL);
+    cl_error_free(err);
+}
+
+static void test_errors(void)
+{
+    cl_error *err = NULL;
+    CHECK(!cl_error_set(&err, CL_ERR_IO, "first %d", 1));
+    cl_error_set(&err, CL_ERR_INVAL, "second");
+    CHECK(err && err->code == CL_ERR_IO && !strcmp(err->msg, "first 1"));
+    cl_error_prefix(&err, "ctx");
+    CHECK_STR(err->msg, "ctx: first 1");
+    cl_error_free(err);
+    CHECK(!cl_error_set(NULL, CL_ERR_IO, "ignored"));
+    CHECK_STR(cl_error_code_to_string(CL_ERR_TIMEOUT), "timeout");
+}
+
+int main(void)
+{
+    RUN_TEST(test_files);
+    RUN_TEST(test_buf);
+    RUN_TEST(test_errors);
+    TEST_EXIT();
+}

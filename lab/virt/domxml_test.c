@@ -1,0 +1,118 @@
+#include <string.h>
+
+#include "check.h"
+#include "virt/domxml.h"
+
+static cl_domxml_opts linux_opts(void)
+{
+    cl_domxml_opts o = {
+        .name = "cl-abc", .run_id = "20260101-000000-panic-abcdef", .owner_pid = 42, .owner_host = "h",
+        .profile = CL_PROFILE_LINUX, .memory_mb = 256, .vcpus = 2, .domain_type = "qemu",
+        .kernel = "/g/vmlinuz", .initrd = "/g/initrd.img", .cmdline = "console=ttyS0 a=<b>&c",
+        .console_log = "/r/console.log", .agent_socket = "/s/cl-abc.qga",
+    };
+    return o;
+}
+
+static void test_linux_xml(void)
+{
+    cl_domxml_opts o = linux_opts();
+    char *x = cl_domxml_build(&o, NULL);
+    CHECK(x != NULL);
+    if (!x)
+        return;
+    CHECK(strstr(x, "<domain type='qemu'>"));
+    CHECK(strstr(x, "<kernel>/g/vmlinuz</kernel>"));
+    CHECK(strstr(x, "<initrd>/g/initrd.img</initrd>"));
+    CHECK(strstr(x, "<cmdline>console=ttyS0 a=&lt;b&gt;&amp;c</cmdline>"));
+    CHECK(strstr(x, "<on_crash>preserve</on_crash>"));
+    CHECK(strstr(x, "<vmcoreinfo state='on'/>"));
+    CHECK(strstr(x, "<panic model='isa'>"));
+    CHECK(!strstr(x, "model='hyperv'"));
+    CHECK(strstr(x, "<source mode='bind' path='/s/cl-abc.qga'/>"));
+    CHECK(strstr(x, "name='org.qemu.guest_agent.0'"));
+    CHECK(strstr(x, "<serial type='file'>"));
+    CHECK(strstr(x, "<source path='/r/console.log'/>"));
+    CHECK(strstr(x, "<entry name='serial'>20260101-000000-panic-abcdef</entry>"));
+    CHECK(strstr(x, "<smbios mode='sysinfo'/>"));
+    CHECK(strstr(x, "<crashlab:pid>42</crashlab:pid>"));
+    CHECK(strstr(x, "<vcpu>2</vcpu>"));
+    CHECK(strstr(x, "machine='pc'"));
+    free(x);
+}
+
+static void test_smbios_override(void)
+{
+    cl_domxml_opts o = linux_opts();
+    cl_smbios s = { .manufacturer = "Xen", .product = "HVM domU", .serial = "S'1" };
+    o.smbios = &s;
+    char *x = cl_domxml_build(&o, NULL);
+    CHECK(x && strstr(x, "<entry name='manufacturer'>Xen</entry>"));
+    CHECK(x && strstr(x, "<entry name='product'>HVM domU</entry>"));
+    CHECK(x && strstr(x, "<entry name='serial'>S&apos;1</entry>"));
+    free(x);
+}
+
+static void test_windows_xml(void)
+{
+    cl_domxml_opts o = linux_opts();
+    o.profile = CL_PROFILE_WINDOWS;
+    o.kernel = o.initrd = o.cmdline = NULL;
+    o.disk = "/r/overlay.qcow2";
+    o.firmware = CL_FIRMWARE_UEFI;
+    o.ovmf_code = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+    o.nvram = "/r/vars.fd";
+    o.hv_mask = cl_domxml_hv_all() & ~(1u << CL_HV_VPINDEX) & ~(1u << CL_HV_STIMER);
+    o.tpm = true;
+    char *x = cl_domxml_build(&o, NULL);
+    CHECK(x != NULL);
+    if (!x)
+        return;
+    CHECK(strstr(x, "machine='q35'"));
+    CHECK(strstr(x, "<panic model='hyperv'/>"));
+    CHECK(strstr(x, "<relaxed state='on'/>"));
+    CHECK(strstr(x, "<spinlocks state='on' retries='8191'/>"));
+    CHECK(!strstr(x, "<vpindex"));
+    CHECK(!strstr(x, "<stimer"));
+    CHECK(strstr(x, "<synic state='on'/>"));
+    CHECK(strstr(x, "<source file='/r/overlay.qcow2'/>"));
+    CHECK(strstr(x, "<nvram>/r/vars.fd</nvram>"));
+    CHECK(strstr(x, "<tpm model='tpm-crb'>"));
+    CHECK(!strstr(x, "<kernel>"));
+    free(x);
+}
+
+static void test_errors(void)
+{
+    cl_domxml_opts o = linux_opts();
+    cl_error *err = NULL;
+    char longp[200];
+    memset(longp, 'a', sizeof(longp) - 1);
+    longp[0] = '/';
+    longp[sizeof(longp) - 1] = '\0';
+    o.agent_socket = longp;
+    CHECK(cl_domxml_build(&o, &err) == NULL);
+    CHECK(err && err->code == CL_ERR_INVAL && strstr(err->msg, "UNIX socket"));
+    cl_error_free(err);
+    err = NULL;
+    o = linux_opts();
+    o.kernel = NULL;
+    CHECK(cl_domxml_build(&o, &err) == NULL);
+    CHECK(err && strstr(err->msg, "kernel"));
+    cl_error_free(err);
+    err = NULL;
+    o = linux_opts();
+    o.profile = CL_PROFILE_WINDOWS;
+    CHECK(cl_domxml_build(&o, &err) == NULL);
+    CHECK(err && strstr(err->msg, "disk"));
+    cl_error_free(err);
+}
+
+int main(void)
+{
+    RUN_TEST(test_linux_xml);
+    RUN_TEST(test_smbios_override);
+    RUN_TEST(test_windows_xml);
+    RUN_TEST(test_errors);
+    TEST_EXIT();
+}
