@@ -13,6 +13,14 @@ static const struct {
     { "validate", cl_cmd_validate, "check scenario files without running them" },
     { "faults", cl_cmd_faults, "print the fault catalogue" },
     { "inspect", cl_cmd_inspect, "tell what crashed, from a Windows or Linux dump" },
+    { "serve", cl_cmd_serve, "run the job daemon: a persistent queue over libvirt hosts" },
+    { "submit", cl_cmd_submit, "queue scenarios (or a matrix) on the daemon" },
+    { "status", cl_cmd_status, "list the daemon's jobs with state and verdict" },
+    { "wait", cl_cmd_wait, "wait until jobs are finished" },
+    { "cancel", cl_cmd_cancel, "cancel a queued or running job" },
+    { "logs", cl_cmd_logs, "print a job's run output" },
+    { "corpus", cl_cmd_corpus, "build or verify a labelled dump corpus from runs" },
+    { "report", cl_cmd_report, "write report.html and junit.xml for a batch of runs" },
 };
 
 static void usage(FILE *f)

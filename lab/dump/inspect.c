@@ -41,11 +41,8 @@ void cl_json_add_notes(json_object *o, const cl_dump_notes *n)
     json_object_object_add(o, "warnings", w);
 }
 
-int cl_dump_inspect(const char *path, struct json_object **out, cl_error **errp)
+int cl_dump_inspect_reader(cl_reader *r, const char *name, json_object **out, cl_error **errp)
 {
-    CL_AUTOPTR(cl_reader) r = cl_reader_open_file(path, errp);
-    if (!r)
-        return CL_DUMP_NOT_A_DUMP;
     unsigned char head[16] = { 0 };
     size_t n = cl_reader_size(r) < sizeof(head) ? (size_t)cl_reader_size(r) : sizeof(head);
     if (!cl_reader_read(r, 0, n, head, errp))
@@ -56,6 +53,14 @@ int cl_dump_inspect(const char *path, struct json_object **out, cl_error **errp)
         return cl_inspect_linux(r, out, errp);
     cl_error_set(errp, CL_ERR_FORMAT,
                  "'%s' is not a dump: expected PAGEDUMP/PAGEDU64 (Windows), \\x7fELF (vmcore), "
-                 "KDUMP (kdump-compressed) or makedumpfile (flattened) at offset 0", path);
+                 "KDUMP (kdump-compressed) or makedumpfile (flattened) at offset 0", name);
     return CL_DUMP_NOT_A_DUMP;
+}
+
+int cl_dump_inspect(const char *path, struct json_object **out, cl_error **errp)
+{
+    CL_AUTOPTR(cl_reader) r = cl_reader_open_file(path, errp);
+    if (!r)
+        return CL_DUMP_NOT_A_DUMP;
+    return cl_dump_inspect_reader(r, path, out, errp);
 }

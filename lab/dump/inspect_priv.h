@@ -14,6 +14,10 @@ void cl_json_add_notes(json_object *o, const cl_dump_notes *notes);
 /* "2021-02-21T01:38:22Z" from Unix seconds. */
 json_object *cl_json_time(int64_t unix_seconds);
 
+/* cl_dump_inspect on an open reader (fuzz targets and tests use memory readers); name is
+ * only used in messages. */
+int cl_dump_inspect_reader(cl_reader *r, const char *name, json_object **out, cl_error **errp);
+
 /* The per-format builders: fill *out and return CL_DUMP_OK or CL_DUMP_TRUNCATED, or
  * return CL_DUMP_NOT_A_DUMP with errp set when the signature was wrong after all. */
 int cl_inspect_windows(cl_reader *r, json_object **out, cl_error **errp);

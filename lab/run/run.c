@@ -33,8 +33,11 @@ char *cl_run_state_dir(const char *given)
     const char *env = getenv("CRASHLAB_STATE");
     if (env && *env)
         return strdup(env);
-    const char *home = getenv("HOME");
     char *p = NULL;
+    /* As root, QEMU runs as libvirt-qemu and must reach the embedded root: not under /root. */
+    if (geteuid() == 0)
+        return strdup("/var/lib/crashlab");
+    const char *home = getenv("HOME");
     if (home && *home && asprintf(&p, "%s/.cache/crashlab", home) >= 0)
         return p;
     if (asprintf(&p, "/tmp/crashlab-%ld", (long)getuid()) >= 0)
@@ -129,6 +132,34 @@ static void make_run_id(cl_run_ctx *c)
     snprintf(c->domname, sizeof(c->domname), "cl-%.12s", hex);
 }
 
+/* QEMU opens the kernel and initrd itself, as an unprivileged user when we are root. A
+ * guest file it cannot reach (a checkout under a private directory) is copied, read-only
+ * and content-addressed, into the state directory; the original is never written. */
+static bool stage_guest_file(cl_run_ctx *c, char *path, cl_error **errp)
+{
+    char blocker[PATH_MAX];
+    if (geteuid() != 0 || cl_path_world_reachable(path, true, blocker, sizeof(blocker)))
+        return true;
+    char hex[65];
+    uint64_t size = 0;
+    if (!cl_sha256_file(path, hex, &size, errp))
+        return false;
+    char dir[PATH_MAX], dst[PATH_MAX + 80];
+    snprintf(dir, sizeof(dir), "%s/guest-cache", c->state_dir);
+    if (!cl_mkdir_p(dir, 0755, errp))
+        return false;
+    snprintf(dst, sizeof(dst), "%s/%.32s-%s", dir, hex, strrchr(path, '/') + 1);
+    if (access(dst, R_OK) != 0) {
+        CL_AUTOFREE char *data = NULL;
+        size_t len = 0;
+        if (!cl_file_read_all(path, 1u << 30, &data, &len, errp) || !cl_file_write_atomic(dst, data, len, errp))
+            return false;
+        chmod(dst, 0444);
+    }
+    snprintf(path, PATH_MAX, "%s", dst);
+    return true;
+}
+
 static bool guest_files(cl_run_ctx *c, char *kernel, char *initrd, cl_error **errp)
 {
     snprintf(kernel, PATH_MAX, "%s/vmlinuz", c->guest_dir);
@@ -136,6 +167,20 @@ static bool guest_files(cl_run_ctx *c, char *kernel, char *initrd, cl_error **er
     if (access(kernel, R_OK) < 0 || access(initrd, R_OK) < 0)
         return cl_error_set(errp, CL_ERR_INVAL, "the Linux guest is not built: no '%s' or '%s' (run `make guest`)",
                             kernel, initrd);
+    return true;
+}
+
+/* The embedded driver keeps QEMU's per-domain files under the state directory. */
+static bool check_state_dir(cl_run_ctx *c, cl_error **errp)
+{
+    if (!cl_mkdir_p(c->state_dir, 0755, errp))
+        return false;
+    char blocker[PATH_MAX];
+    bool embedded = !c->opts->uri || strstr(c->opts->uri, "/embed");
+    if (geteuid() == 0 && embedded && !cl_path_world_reachable(c->state_dir, false, blocker, sizeof(blocker)))
+        return cl_error_set(errp, CL_ERR_INVAL,
+                            "state directory '%s': QEMU runs as libvirt-qemu and cannot enter '%s' (chmod o+x it, or choose --state elsewhere)",
+                            c->state_dir, blocker);
     return true;
 }
 
@@ -420,6 +465,11 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
         snprintf(c->guest_dir, sizeof(c->guest_dir), "%s", gd ? gd : "build/guest");
     make_run_id(c);
     char kernel[PATH_MAX] = "", initrd[PATH_MAX] = "";
+    if (!opts->print_xml && !check_state_dir(c, &err)) {
+        fprintf(stderr, "crashlab run: %s\n", err->msg);
+        cl_scenario_free(c->s);
+        return 2;
+    }
     if (c->s->profile == CL_PROFILE_LINUX && !guest_files(c, kernel, initrd, &err)) {
         fprintf(stderr, "crashlab run: %s\n", err->msg);
         cl_scenario_free(c->s);
@@ -466,6 +516,8 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     if (!cl_mkdir_p(sdir, 0755, &err))
         goto infra;
 
+    if (kernel[0] && (!stage_guest_file(c, kernel, &err) || !stage_guest_file(c, initrd, &err)))
+        goto infra;
     c->v = cl_virt_open(opts->uri, c->state_dir, &err);
     if (!c->v)
         goto infra;

@@ -54,7 +54,7 @@ static bool unknown_fault(step_ctx *x, const yt_node *n, const char *path)
 {
     size_t nf;
     const cl_fault *all = cl_fault_all(&nf);
-    const char *ids[LABFAULT_LAST];
+    const char *ids[LABFAULT_LAST] = { NULL };
     char list[600];
     size_t o = 0;
     list[0] = '\0';

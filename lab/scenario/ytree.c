@@ -14,12 +14,20 @@
 
 bool yt_error_at(cl_error **errp, const char *file, int line, int col, const char *fmt, ...)
 {
-    char msg[900];
+    char msg[1024];
+    int n = snprintf(msg, sizeof(msg), "%s:%d:%d: ", file, line, col);
+    if (n < 0 || (size_t)n >= sizeof(msg))
+        n = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
     va_end(ap);
-    return cl_error_set(errp, CL_ERR_INVAL, "%s:%d:%d: %s", file, line, col, msg);
+    /* Values quoted in messages come from the file ("1\n2", a %0A in a tag): keep the
+     * error one line whatever they hold. */
+    for (char *p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return cl_error_set(errp, CL_ERR_INVAL, "%s", msg);
 }
 
 /* libyaml breaks lines at \n, \r\n and a lone \r, and counts columns in characters. */
@@ -114,10 +122,13 @@ typedef struct {
     int docs;
 } builder;
 
-static bool fail_at(builder *b, const yaml_mark_t *m, const char *fmt, const char *arg)
+static bool __attribute__((format(printf, 3, 4))) fail_at(builder *b, const yaml_mark_t *m, const char *fmt, ...)
 {
-    char msg[400];
-    snprintf(msg, sizeof(msg), fmt, arg);
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     return yt_error_at(b->errp, b->file, (int)m->line + 1, (int)m->column + 1, "%s", msg);
 }
 
@@ -128,9 +139,9 @@ static bool check_props(builder *b, const yaml_event_t *ev, const yaml_char_t *a
 {
     if (anchor)
         return fail_at(b, &ev->start_mark,
-                       "anchor '&%s' not allowed: scenarios do not use anchors or aliases", (const char *)anchor);
+                       "anchor '&%.100s' not allowed: scenarios do not use anchors or aliases", (const char *)anchor);
     if (tag && !(scalar && !strcmp((const char *)tag, YT_STR_TAG)))
-        return fail_at(b, &ev->start_mark, "tag '%s' not allowed (only !!str is)", (const char *)tag);
+        return fail_at(b, &ev->start_mark, "tag '%.100s' not allowed (only !!str is)", (const char *)tag);
     return true;
 }
 
@@ -154,10 +165,10 @@ static bool attach(builder *b, yt_node *n, const yaml_mark_t *m)
         for (size_t i = 0; i < parent->n; i++) {
             const yt_node *k = parent->items[2 * i];
             if (k->len == n->len && !memcmp(k->text, n->text, n->len)) {
-                char msg[300];
-                snprintf(msg, sizeof(msg), "duplicate key '%.100s' (first at %d:%d)", n->text, k->line, k->col);
+                char key[104];
+                snprintf(key, sizeof(key), "%.100s", n->text);
                 yt_free(n);
-                return fail_at(b, m, "%s", msg);
+                return fail_at(b, m, "duplicate key '%s' (first at %d:%d)", key, k->line, k->col);
             }
         }
     }
@@ -181,9 +192,7 @@ static bool attach(builder *b, yt_node *n, const yaml_mark_t *m)
 static yt_node *new_node(builder *b, yt_type type, const yaml_mark_t *m)
 {
     if (++b->nodes > CL_SCENARIO_MAX_NODES) {
-        char lim[32];
-        snprintf(lim, sizeof(lim), "%d", CL_SCENARIO_MAX_NODES);
-        fail_at(b, m, "more than %s YAML nodes", lim);
+        fail_at(b, m, "more than %d YAML nodes", CL_SCENARIO_MAX_NODES);
         return NULL;
     }
     yt_node *n = calloc(1, sizeof(*n));
@@ -204,7 +213,7 @@ static bool on_scalar(builder *b, const yaml_event_t *ev)
     const char *v = (const char *)ev->data.scalar.value;
     size_t len = ev->data.scalar.length;
     if (memchr(v, '\0', len))
-        return fail_at(b, &ev->start_mark, "%s", "a NUL character is not allowed in a value");
+        return fail_at(b, &ev->start_mark, "a NUL character is not allowed in a value");
     yt_node *n = new_node(b, YT_SCALAR, &ev->start_mark);
     if (!n)
         return false;
@@ -227,9 +236,7 @@ static bool on_collection(builder *b, const yaml_event_t *ev, yt_type type)
     if (!check_props(b, ev, anchor, tag, false))
         return false;
     if (b->depth >= CL_SCENARIO_MAX_DEPTH) {
-        char lim[32];
-        snprintf(lim, sizeof(lim), "%d", CL_SCENARIO_MAX_DEPTH);
-        return fail_at(b, &ev->start_mark, "nesting deeper than %s levels", lim);
+        return fail_at(b, &ev->start_mark, "nesting deeper than %d levels", CL_SCENARIO_MAX_DEPTH);
     }
     yt_node *n = new_node(b, type, &ev->start_mark);
     if (!n || !attach(b, n, &ev->start_mark))
@@ -266,7 +273,7 @@ static bool build(builder *b, yaml_parser_t *parser, const char *data, size_t le
         switch (ev.type) {
         case YAML_DOCUMENT_START_EVENT:
             if (b->docs++)
-                ok = fail_at(b, &ev.start_mark, "%s", "a scenario file holds one YAML document, found a second");
+                ok = fail_at(b, &ev.start_mark, "a scenario file holds one YAML document, found a second");
             break;
         case YAML_SCALAR_EVENT:
             ok = on_scalar(b, &ev);
@@ -283,7 +290,7 @@ static bool build(builder *b, yaml_parser_t *parser, const char *data, size_t le
                 b->depth--;
             break;
         case YAML_ALIAS_EVENT:
-            ok = fail_at(b, &ev.start_mark, "alias '*%s' not allowed: scenarios do not use anchors or aliases",
+            ok = fail_at(b, &ev.start_mark, "alias '*%.100s' not allowed: scenarios do not use anchors or aliases",
                          (const char *)ev.data.alias.anchor);
             break;
         case YAML_STREAM_END_EVENT:

@@ -224,3 +224,29 @@ double cl_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+bool cl_path_world_reachable(const char *path, bool want_read, char *blocker, size_t blockerlen)
+{
+    char buf[PATH_MAX];
+    if (!realpath(path, buf)) {
+        snprintf(blocker, blockerlen, "%s", path);
+        return false;
+    }
+    struct stat st;
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            bool last = c == '\0';
+            if (stat(buf, &st) < 0 || (S_ISDIR(st.st_mode) && !(st.st_mode & S_IXOTH)) ||
+                (last && want_read && !S_ISDIR(st.st_mode) && !(st.st_mode & S_IROTH))) {
+                snprintf(blocker, blockerlen, "%s", buf);
+                return false;
+            }
+            *p = c;
+            if (last)
+                break;
+        }
+    }
+    return true;
+}

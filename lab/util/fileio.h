@@ -32,4 +32,10 @@ void cl_sha256_buf(const void *data, size_t len, char hex[65]);
 /* Monotonic seconds, for phase timings and timeouts. */
 double cl_now(void);
 
+
+
+/* True when every directory on the way to path is searchable by others and the file
+ * itself (if want_read) readable by others: what an unprivileged QEMU process needs.
+ * On false, *blocker names the first component that stops it. */
+bool cl_path_world_reachable(const char *path, bool want_read, char *blocker, size_t blockerlen);
 #endif

@@ -242,7 +242,8 @@ cl_elfcore *cl_elfcore_open(cl_reader *r, cl_error **errp)
             c->loads[c->nloads++] = l;
         }
     }
-    qsort(c->loads, c->nloads, sizeof(*c->loads), load_cmp);
+    if (c->nloads)
+        qsort(c->loads, c->nloads, sizeof(*c->loads), load_cmp);
     for (size_t i = 1; i < c->nloads; i++) {
         if (c->loads[i].paddr - c->loads[i - 1].paddr < c->loads[i - 1].memsz) {
             cl_dump_warn(&c->notes, "elf: PT_LOADs overlap at paddr 0x%llx", (unsigned long long)c->loads[i].paddr);

@@ -55,7 +55,7 @@ static bool open_flattened(cl_kdump *k, cl_error **errp)
     size_t cap = 0, n = 0;
     flat_rec *recs = NULL;
     uint64_t off = FLAT_HEADER_SIZE, logical = 0;
-    bool ended = false;
+    bool ended = false, corrupt = false;
     while (off < size) {
         unsigned char dh[16];
         cl_error *err = NULL;
@@ -71,6 +71,7 @@ static bool open_flattened(cl_kdump *k, cl_error **errp)
         if (roff < 0 || rsize < 0 || (uint64_t)roff > UINT64_MAX - (uint64_t)rsize) {
             cl_dump_warn(&k->notes, "kdump: flattened record at 0x%llx has offset %lld size %lld",
                          (unsigned long long)off, (long long)roff, (long long)rsize);
+            corrupt = true;
             break;
         }
         off += sizeof(dh);
@@ -98,9 +99,10 @@ static bool open_flattened(cl_kdump *k, cl_error **errp)
         }
         off += (uint64_t)rsize;
     }
-    if (!ended && !k->notes.truncated)
+    if (!ended && !corrupt && !k->notes.truncated)
         cl_dump_truncated(&k->notes, "kdump: flattened file has no end marker (cut short?)");
-    qsort(recs, n, sizeof(*recs), flat_cmp);
+    if (n)
+        qsort(recs, n, sizeof(*recs), flat_cmp);
     cl_reader_extent *ext = calloc(n ? n : 1, sizeof(*ext));
     if (!ext) {
         free(recs);
@@ -252,6 +254,36 @@ static void read_sub_header(cl_kdump *k)
     }
 }
 
+/* A file cut inside the page data still has all its descriptors: count the pages whose
+ * data lies past the end, so that the truncation is reported up front. */
+static void check_page_data(cl_kdump *k, uint64_t n)
+{
+    unsigned char buf[24 * 512];
+    uint64_t missing = 0, bad = 0;
+    for (uint64_t i = 0; i < n;) {
+        size_t m = n - i < 512 ? (size_t)(n - i) : 512;
+        cl_error *err = NULL;
+        if (!cl_reader_read(k->r, k->desc_offset + i * 24, m * 24, buf, &err)) {
+            cl_dump_note_error(&k->notes, &err, "kdump: page descriptors");
+            return;
+        }
+        for (size_t j = 0; j < m; j++) {
+            uint64_t off = cl_le64(buf + 24 * j);
+            uint32_t size = cl_le32(buf + 24 * j + 8);
+            if (size == 0 || size > k->block_size)
+                bad++;
+            else if (!cl_reader_has(k->r, off, size))
+                missing++;
+        }
+        i += m;
+    }
+    if (missing)
+        cl_dump_truncated(&k->notes, "kdump: the data of %llu of %llu pages lies past the end of the file",
+                          (unsigned long long)missing, (unsigned long long)n);
+    if (bad)
+        cl_dump_warn(&k->notes, "kdump: %llu page descriptors have an impossible size", (unsigned long long)bad);
+}
+
 static void read_bitmap(cl_kdump *k, uint32_t sub_hdr_size, uint32_t bitmap_blocks)
 {
     cl_error *err = NULL;
@@ -288,9 +320,12 @@ static void read_bitmap(cl_kdump *k, uint32_t sub_hdr_size, uint32_t bitmap_bloc
     k->dumped_pages = set;
     k->desc_offset = bitmap_off + total;
     if (set > (UINT64_MAX - k->desc_offset) / sizeof(kdump_page_desc) ||
-        !cl_reader_has(k->r, k->desc_offset, set * sizeof(kdump_page_desc)))
+        !cl_reader_has(k->r, k->desc_offset, set * sizeof(kdump_page_desc))) {
         cl_dump_truncated(&k->notes, "kdump: %llu page descriptors at 0x%llx run past the end of the file",
                           (unsigned long long)set, (unsigned long long)k->desc_offset);
+        return;
+    }
+    check_page_data(k, set);
 }
 
 cl_kdump *cl_kdump_open(cl_reader *r, cl_error **errp)

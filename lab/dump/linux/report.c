@@ -41,7 +41,10 @@ static const char *skip_frames[] = {
     "handle_bug", "exc_", "asm_exc_", "watchdog_timer_fn", "__hrtimer", "hrtimer_", "__sysvec", "sysvec_",
     "asm_sysvec", "__irq_exit", "irq_exit", "do_syscall", "entry_SYSCALL", "kthread", "ret_from_fork",
     "worker_thread", "process_one_work", "rcu_", "nmi_", "do_nmi", "default_do_nmi", "cpu_startup_entry",
-    "do_idle", "start_secondary", "secondary_startup",
+    "do_idle", "start_secondary", "secondary_startup", "delay_tsc", "delay_halt", "__delay", "__const_udelay",
+    "__udelay", "udelay", "mdelay", "native_safe_halt", "default_idle", "arch_cpu_idle", "cpu_idle",
+    "call_timer_fn", "__run_timers", "run_timer_softirq", "handle_softirqs", "__do_softirq",
+    "lock_acquire", "lock_release", "native_queued_spin", "do_raw_spin_lock",
 };
 
 /* Strips the "[   12.345678] " prefix the log reader puts on every line. */
@@ -107,7 +110,8 @@ static void find_function(const char *from, bool trace_only, char *out, size_t l
         memcpy(line, p, n);
         line[n] = '\0';
         const char *b = body(line);
-        const char *rip = trace_only ? NULL : strstr(b, "RIP: ");
+        /* once a call-trace frame is chosen, later RIP lines belong to interrupted contexts */
+        const char *rip = trace_only || frame[0] ? NULL : strstr(b, "RIP: ");
         if (rip) {
             const char *q = strchr(rip, ':'); /* "RIP: 0010:func+0x..": the second colon */
             q = q ? strchr(q + 1, ':') : NULL;

@@ -1,0 +1,343 @@
+/* client.c - `crashlab submit|status|wait|cancel|logs`: the daemon's clients. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "job_files.h"
+#include "matrix.h"
+#include "proto.h"
+#include "run/run.h"
+#include "util/fileio.h"
+
+#define STATE_OPT { "state", required_argument, NULL, 's' }
+
+static json_object *call(const char *state_opt, json_object *req, const char *who)
+{
+    CL_AUTOFREE char *state = cl_run_state_dir(state_opt);
+    CL_AUTOPTR(cl_error) err = NULL;
+    json_object *r = state ? cl_serve_call(state, req, &err) : NULL;
+    if (!r)
+        fprintf(stderr, "crashlab %s: %s\n", who, err ? err->msg : "out of memory");
+    json_object_put(req);
+    return r;
+}
+
+static void submit_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: crashlab submit [SCENARIO.yaml...] [--matrix FILE] [options]\n"
+            "  --state DIR          the daemon's state directory (default $CRASHLAB_STATE or ~/.cache/crashlab)\n"
+            "  --matrix FILE        add the jobs a matrix file expands to\n"
+            "  --priority P         higher runs first (default 0)\n"
+            "  --accel A            auto | kvm | tcg\n"
+            "  --dump-format F      kdump-zlib | elf | win-dmp | none\n"
+            "  --driver PATH        load this driver build instead of the scenario's install path\n"
+            "  --guest DIR          guest files for these jobs\n"
+            "  --warm               start from a saved booted guest (crashlab run --warm)\n"
+            "  --batch NAME         a label grouping these jobs\n"
+            "  --max-attempts N     attempts before an infrastructure error is final\n"
+            "Prints the new job ids, one a line.\n");
+}
+
+int cl_cmd_submit(int argc, char **argv)
+{
+    const char *state = NULL, *matrix = NULL, *accel = NULL, *dump = NULL, *driver = NULL, *guest = NULL, *batch = NULL;
+    int priority = 0, max_attempts = 0;
+    bool warm = false;
+    static const struct option longopts[] = {
+        STATE_OPT, { "matrix", required_argument, NULL, 'm' }, { "priority", required_argument, NULL, 'p' },
+        { "accel", required_argument, NULL, 'a' }, { "dump-format", required_argument, NULL, 'd' },
+        { "driver", required_argument, NULL, 'D' }, { "guest", required_argument, NULL, 'g' },
+        { "warm", no_argument, NULL, 'w' }, { "batch", required_argument, NULL, 'b' },
+        { "max-attempts", required_argument, NULL, 'M' }, { "help", no_argument, NULL, 'h' }, { 0 },
+    };
+    optind = 1;
+    int ch;
+    char *end;
+    while ((ch = getopt_long(argc, argv, "s:m:p:a:d:D:g:wb:M:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 's': state = optarg; break;
+        case 'm': matrix = optarg; break;
+        case 'a': accel = optarg; break;
+        case 'd': dump = optarg; break;
+        case 'D': driver = optarg; break;
+        case 'g': guest = optarg; break;
+        case 'w': warm = true; break;
+        case 'b': batch = optarg; break;
+        case 'p':
+            priority = (int)strtol(optarg, &end, 10);
+            if (*end) {
+                fprintf(stderr, "crashlab submit: --priority takes a number\n");
+                return 2;
+            }
+            break;
+        case 'M':
+            max_attempts = (int)strtol(optarg, &end, 10);
+            if (*end || max_attempts < 1) {
+                fprintf(stderr, "crashlab submit: --max-attempts takes a positive number\n");
+                return 2;
+            }
+            break;
+        case 'h': submit_usage(stdout); return 0;
+        default: submit_usage(stderr); return 2;
+        }
+    }
+    if (optind == argc && !matrix) {
+        submit_usage(stderr);
+        return 2;
+    }
+    json_object *jobs = json_object_new_array();
+    for (int i = optind; i < argc; i++) {
+        char abs[PATH_MAX];
+        if (!realpath(argv[i], abs)) {
+            fprintf(stderr, "crashlab submit: no scenario '%s'\n", argv[i]);
+            json_object_put(jobs);
+            return 2;
+        }
+        json_object *spec = json_object_new_object();
+        json_object_object_add(spec, "scenario", json_object_new_string(abs));
+        json_object_object_add(spec, "options", json_object_new_object());
+        json_object_array_add(jobs, spec);
+    }
+    if (matrix) {
+        CL_AUTOPTR(cl_error) err = NULL;
+        if (!cl_matrix_expand(matrix, jobs, &err)) {
+            fprintf(stderr, "crashlab submit: %s\n", err->msg);
+            json_object_put(jobs);
+            return 2;
+        }
+    }
+    /* Command-line options apply to every job, over the matrix's values. */
+    for (size_t i = 0; i < json_object_array_length(jobs); i++) {
+        json_object *spec = json_object_array_get_idx(jobs, i);
+        json_object *o = cl_json_get(spec, "options");
+        char abs[PATH_MAX];
+        if (accel)
+            json_object_object_add(o, "accel", json_object_new_string(accel));
+        if (dump)
+            json_object_object_add(o, "dump_format", json_object_new_string(dump));
+        if (driver)
+            json_object_object_add(o, "driver", json_object_new_string(realpath(driver, abs) ? abs : driver));
+        if (guest)
+            json_object_object_add(o, "guest", json_object_new_string(realpath(guest, abs) ? abs : guest));
+        if (warm)
+            json_object_object_add(o, "warm", json_object_new_boolean(1));
+        if (priority || !cl_json_get(spec, "priority"))
+            json_object_object_add(spec, "priority", json_object_new_int(priority));
+        if (batch)
+            json_object_object_add(spec, "batch", json_object_new_string(batch));
+    }
+    json_object *req = json_object_new_object();
+    json_object_object_add(req, "op", json_object_new_string("submit"));
+    json_object_object_add(req, "jobs", jobs);
+    if (max_attempts)
+        json_object_object_add(req, "max_attempts", json_object_new_int(max_attempts));
+    json_object *r = call(state, req, "submit");
+    if (!r)
+        return 3;
+    json_object *ids = cl_json_get(r, "ids");
+    for (size_t i = 0; ids && i < json_object_array_length(ids); i++)
+        printf("%lld\n", (long long)json_object_get_int64(json_object_array_get_idx(ids, i)));
+    json_object_put(r);
+    return 0;
+}
+
+static int64_t parse_id(const char *s)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    return *s && !*end && v > 0 ? v : -1;
+}
+
+static json_object *get_jobs(const char *state, int64_t id)
+{
+    json_object *req = json_object_new_object();
+    json_object_object_add(req, "op", json_object_new_string("status"));
+    if (id > 0)
+        json_object_object_add(req, "id", json_object_new_int64(id));
+    return call(state, req, "status");
+}
+
+int cl_cmd_status(int argc, char **argv)
+{
+    const char *state = NULL;
+    bool as_json = false;
+    static const struct option longopts[] = { STATE_OPT, { "json", no_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "s:jh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 's': state = optarg; break;
+        case 'j': as_json = true; break;
+        case 'h': printf("usage: crashlab status [ID] [--json] [--state DIR]\n"); return 0;
+        default: fprintf(stderr, "usage: crashlab status [ID] [--json] [--state DIR]\n"); return 2;
+        }
+    }
+    int64_t id = 0;
+    if (optind < argc && (optind != argc - 1 || (id = parse_id(argv[optind])) < 0)) {
+        fprintf(stderr, "crashlab status: '%s' is not a job id\n", argv[optind]);
+        return 2;
+    }
+    json_object *r = get_jobs(state, id);
+    if (!r)
+        return 3;
+    json_object *jobs = cl_json_get(r, "jobs");
+    if (as_json) {
+        printf("%s\n", json_object_to_json_string_ext(id ? json_object_array_get_idx(jobs, 0) : jobs,
+                                                      JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    } else {
+        printf("%-6s %-10s %-8s %-17s %-10s %-24s %s\n", "ID", "STATE", "ATTEMPTS", "VERDICT", "HOST", "SCENARIO", "RUN");
+        for (size_t i = 0; i < json_object_array_length(jobs); i++) {
+            json_object *j = json_object_array_get_idx(jobs, i);
+            char att[32];
+            snprintf(att, sizeof(att), "%lld/%lld", (long long)cl_json_int(j, "attempts", 0), (long long)cl_json_int(j, "max_attempts", 0));
+            printf("%-6lld %-10s %-8s %-17s %-10s %-24s %s\n", (long long)cl_json_int(j, "id", 0), cl_json_str(j, "state", "?"),
+                   att, cl_json_str(j, "verdict", "-"), cl_json_str(j, "host", "-"), cl_json_str(j, "name", "?"),
+                   cl_json_str(j, "run_id", "-"));
+        }
+    }
+    json_object_put(r);
+    return 0;
+}
+
+static bool is_final(json_object *j)
+{
+    const char *s = cl_json_str(j, "state", "");
+    return !strcmp(s, "done") || !strcmp(s, "cancelled");
+}
+
+int cl_cmd_wait(int argc, char **argv)
+{
+    const char *state = NULL;
+    bool all = false;
+    double timeout = 0;
+    static const struct option longopts[] = { STATE_OPT, { "all", no_argument, NULL, 'a' },
+                                              { "timeout", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+    optind = 1;
+    int ch;
+    const char *use = "usage: crashlab wait ID...|--all [--timeout SECONDS] [--state DIR]\n"
+                      "Exit: 0 every job ended with the expected verdict, 1 some did not (or were cancelled),\n"
+                      "3 no daemon, 4 timeout.\n";
+    while ((ch = getopt_long(argc, argv, "s:at:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 's': state = optarg; break;
+        case 'a': all = true; break;
+        case 't': timeout = atof(optarg); break;
+        case 'h': fputs(use, stdout); return 0;
+        default: fputs(use, stderr); return 2;
+        }
+    }
+    if (all == (optind < argc)) {
+        fputs(use, stderr);
+        return 2;
+    }
+    for (int i = optind; i < argc; i++)
+        if (parse_id(argv[i]) < 0) {
+            fprintf(stderr, "crashlab wait: '%s' is not a job id\n", argv[i]);
+            return 2;
+        }
+    double deadline = timeout > 0 ? cl_now() + timeout : 0;
+    for (;;) {
+        json_object *r = get_jobs(state, 0);
+        if (!r)
+            return 3;
+        json_object *jobs = cl_json_get(r, "jobs");
+        bool pending = false, bad = false;
+        int seen = 0;
+        for (size_t i = 0; i < json_object_array_length(jobs); i++) {
+            json_object *j = json_object_array_get_idx(jobs, i);
+            int64_t id = cl_json_int(j, "id", 0);
+            bool want = all;
+            for (int k = optind; k < argc && !want; k++)
+                want = parse_id(argv[k]) == id;
+            if (!want)
+                continue;
+            seen++;
+            if (!is_final(j))
+                pending = true;
+            else if (strcmp(cl_json_str(j, "state", ""), "done") || cl_json_int(j, "exit_code", -1) != 0)
+                bad = true;
+        }
+        json_object_put(r);
+        if (!all && seen != argc - optind) {
+            fprintf(stderr, "crashlab wait: the daemon does not know some of these jobs\n");
+            return 2;
+        }
+        if (!pending)
+            return bad ? 1 : 0;
+        if (deadline && cl_now() > deadline) {
+            fprintf(stderr, "crashlab wait: timed out\n");
+            return 4;
+        }
+        usleep(500 * 1000);
+    }
+}
+
+int cl_cmd_cancel(int argc, char **argv)
+{
+    const char *state = NULL;
+    static const struct option longopts[] = { STATE_OPT, { "help", no_argument, NULL, 'h' }, { 0 } };
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
+        if (ch == 's')
+            state = optarg;
+        else {
+            fprintf(ch == 'h' ? stdout : stderr, "usage: crashlab cancel ID [--state DIR]\n");
+            return ch == 'h' ? 0 : 2;
+        }
+    }
+    int64_t id;
+    if (optind != argc - 1 || (id = parse_id(argv[optind])) < 0) {
+        fprintf(stderr, "usage: crashlab cancel ID [--state DIR]\n");
+        return 2;
+    }
+    json_object *req = json_object_new_object();
+    json_object_object_add(req, "op", json_object_new_string("cancel"));
+    json_object_object_add(req, "id", json_object_new_int64(id));
+    json_object *r = call(state, req, "cancel");
+    if (!r)
+        return 1;
+    json_object *j = cl_json_get(r, "job");
+    printf("job %lld: %s\n", (long long)id, !strcmp(cl_json_str(j, "state", ""), "running") ? "stopping" : cl_json_str(j, "state", "?"));
+    json_object_put(r);
+    return 0;
+}
+
+int cl_cmd_logs(int argc, char **argv)
+{
+    const char *state_opt = NULL;
+    static const struct option longopts[] = { STATE_OPT, { "help", no_argument, NULL, 'h' }, { 0 } };
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
+        if (ch == 's')
+            state_opt = optarg;
+        else {
+            fprintf(ch == 'h' ? stdout : stderr, "usage: crashlab logs ID [--state DIR]\n");
+            return ch == 'h' ? 0 : 2;
+        }
+    }
+    int64_t id;
+    if (optind != argc - 1 || (id = parse_id(argv[optind])) < 0) {
+        fprintf(stderr, "usage: crashlab logs ID [--state DIR]\n");
+        return 2;
+    }
+    CL_AUTOFREE char *state = cl_run_state_dir(state_opt);
+    char path[PATH_MAX];
+    cl_job_log_path(state ? state : ".", id, path, sizeof(path));
+    CL_AUTOFREE char *text = NULL;
+    size_t len = 0;
+    CL_AUTOPTR(cl_error) err = NULL;
+    /* The log is the run's progress output; its tail is what matters when it is huge. */
+    if (!cl_file_read_tail(path, 16u << 20, &text, &len, &err)) {
+        fprintf(stderr, "crashlab logs: job %lld has no log yet (%s)\n", (long long)id, err->msg);
+        return 1;
+    }
+    fwrite(text, 1, len, stdout);
+    return 0;
+}

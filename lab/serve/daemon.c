@@ -1,0 +1,597 @@
+/* daemon.c - `crashlab serve`: the control socket, the requests, the main loop. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "daemon_priv.h"
+#include "proto.h"
+#include "run/run.h"
+#include "scenario/scenario.h"
+#include "util/fileio.h"
+
+static volatile sig_atomic_t got_stop, got_chld;
+static int wake_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    if (sig == SIGCHLD)
+        got_chld = 1;
+    else
+        got_stop = 1;
+    if (wake_pipe[1] >= 0) {
+        ssize_t r = write(wake_pipe[1], "x", 1);
+        (void)r;
+    }
+    errno = saved;
+}
+
+void cl_daemon_log(cl_daemon *d, const char *fmt, ...)
+{
+    if (d->quiet)
+        return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    fprintf(stderr, "%02d:%02d:%02d crashlab serve: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec, msg);
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static json_object *reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static json_object *reply_error(const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "ok", json_object_new_boolean(0));
+    json_object_object_add(r, "error", json_object_new_string(msg));
+    return r;
+}
+
+static json_object *reply_ok(void)
+{
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "ok", json_object_new_boolean(1));
+    return r;
+}
+
+static bool one_of(const char *v, const char *const *set)
+{
+    for (; *set; set++)
+        if (!strcmp(v, *set))
+            return true;
+    return false;
+}
+
+/* Checks one submitted job and fills j; the options are normalised (absolute paths). */
+static bool check_job(json_object *spec, cl_job *j, cl_error **errp)
+{
+    const char *path = cl_json_str(spec, "scenario", NULL);
+    if (!path || path[0] != '/')
+        return cl_error_set(errp, CL_ERR_INVAL, "submit: each job needs an absolute \"scenario\" path");
+    CL_AUTOPTR(cl_scenario) s = cl_scenario_load(path, errp);
+    if (!s)
+        return false;
+    json_object *opts = cl_json_get(spec, "options");
+    if (opts && !json_object_is_type(opts, json_type_object))
+        return cl_error_set(errp, CL_ERR_INVAL, "submit: \"options\" must be an object");
+    json_object *norm = json_object_new_object();
+    static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
+    static const char *const dumps[] = { "kdump-zlib", "elf", "win-dmp", "none", NULL };
+    bool ok = true;
+    json_object_object_foreach(opts, key, val) {
+        const char *sv = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : NULL;
+        if (!strcmp(key, "accel") && sv && one_of(sv, accels)) {
+            json_object_object_add(norm, key, json_object_new_string(sv));
+        } else if (!strcmp(key, "dump_format") && sv && one_of(sv, dumps)) {
+            json_object_object_add(norm, key, json_object_new_string(sv));
+        } else if ((!strcmp(key, "driver") || !strcmp(key, "guest")) && sv) {
+            char abs[PATH_MAX];
+            if (!realpath(sv, abs)) {
+                ok = cl_error_set_errno(errp, CL_ERR_INVAL, errno, "submit: %s '%s'", key, sv);
+                break;
+            }
+            json_object_object_add(norm, key, json_object_new_string(abs));
+        } else if (!strcmp(key, "warm") && json_object_is_type(val, json_type_boolean)) {
+            json_object_object_add(norm, key, json_object_get(val));
+        } else if (!strcmp(key, "labels") && json_object_is_type(val, json_type_object)) {
+            json_object_object_add(norm, key, json_object_get(val));
+        } else if (!strcmp(key, "key") && sv) {
+            json_object_object_add(norm, key, json_object_new_string(sv));
+        } else {
+            ok = cl_error_set(errp, CL_ERR_INVAL, "submit: option '%s' is unknown or has a wrong value", key);
+            break;
+        }
+    }
+    if (ok && cl_json_get(norm, "driver")) {
+        bool has_install = false;
+        for (size_t i = 0; i < s->nsteps; i++)
+            has_install |= s->steps[i].kind == CL_STEP_INSTALL;
+        if (!has_install)
+            ok = cl_error_set(errp, CL_ERR_INVAL, "submit: '%s' installs no driver, so a driver build cannot apply", path);
+    }
+    if (!ok) {
+        json_object_put(norm);
+        return false;
+    }
+    j->scenario = strdup(path);
+    j->name = strdup(s->name);
+    j->options = strdup(json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(norm);
+    j->batch = strdup(cl_json_str(spec, "batch", ""));
+    j->priority = (int)cl_json_int(spec, "priority", 0);
+    j->memory_mb = s->memory_mb;
+    j->vcpus = s->vcpus;
+    j->submitted = wall_now();
+    return true;
+}
+
+static json_object *op_submit(cl_daemon *d, json_object *req)
+{
+    json_object *specs = cl_json_get(req, "jobs");
+    if (!specs || !json_object_is_type(specs, json_type_array) || !json_object_array_length(specs))
+        return reply_error("submit: \"jobs\" must be a non-empty array");
+    size_t n = json_object_array_length(specs);
+    if (n > 10000)
+        return reply_error("submit: %zu jobs in one request; at most 10000", n);
+    int max_attempts = (int)cl_json_int(req, "max_attempts", d->max_attempts);
+    if (max_attempts < 1 || max_attempts > 20)
+        return reply_error("submit: max_attempts must be 1..20");
+    CL_AUTOPTR(cl_error) err = NULL;
+    if (!cl_queue_begin(d->q, &err))
+        return reply_error("%s", err->msg);
+    json_object *ids = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        cl_job j = { .max_attempts = max_attempts, .slot = -1, .exit_code = -1 };
+        bool ok = check_job(json_object_array_get_idx(specs, i), &j, &err) && cl_queue_add(d->q, &j, &err);
+        int64_t id = j.id;
+        free(j.scenario);
+        free(j.name);
+        free(j.options);
+        free(j.batch);
+        if (!ok) {
+            cl_queue_rollback(d->q);
+            json_object_put(ids);
+            return reply_error("job %zu: %s", i + 1, err->msg);
+        }
+        json_object_array_add(ids, json_object_new_int64(id));
+    }
+    if (!cl_queue_commit(d->q, &err)) {
+        cl_queue_rollback(d->q);
+        json_object_put(ids);
+        return reply_error("%s", err->msg);
+    }
+    cl_daemon_log(d, "queued %zu job(s)", n);
+    json_object *r = reply_ok();
+    json_object_object_add(r, "ids", ids);
+    return r;
+}
+
+static json_object *op_status(cl_daemon *d, json_object *req)
+{
+    CL_AUTOPTR(cl_error) err = NULL;
+    json_object *arr = json_object_new_array();
+    int64_t id = cl_json_int(req, "id", 0);
+    if (id > 0) {
+        CL_AUTOPTR(cl_job) j = cl_queue_get(d->q, id, &err);
+        if (!j) {
+            json_object_put(arr);
+            return reply_error("%s", err->msg);
+        }
+        json_object_array_add(arr, cl_job_to_json(j));
+    } else {
+        cl_job **jobs = NULL;
+        size_t n = 0;
+        if (!cl_queue_list(d->q, CL_JOB_STATE_LAST, &jobs, &n, &err)) {
+            json_object_put(arr);
+            return reply_error("%s", err->msg);
+        }
+        for (size_t i = 0; i < n; i++)
+            json_object_array_add(arr, cl_job_to_json(jobs[i]));
+        cl_job_list_free(jobs, n);
+    }
+    json_object *r = reply_ok();
+    json_object_object_add(r, "jobs", arr);
+    return r;
+}
+
+static json_object *op_cancel(cl_daemon *d, json_object *req)
+{
+    CL_AUTOPTR(cl_error) err = NULL;
+    CL_AUTOPTR(cl_job) j = cl_queue_get(d->q, cl_json_int(req, "id", 0), &err);
+    if (!j)
+        return reply_error("%s", err->msg);
+    if (j->state == CL_JOB_QUEUED) {
+        j->state = CL_JOB_CANCELLED;
+        j->cancel_requested = true;
+        j->finished = wall_now();
+        free(j->reason);
+        j->reason = strdup("cancelled before it ran");
+    } else if (j->state == CL_JOB_RUNNING) {
+        /* The run tears its domain down and records "interrupted"; the reaper closes the job. */
+        j->cancel_requested = true;
+        cl_sched_signal(d, j->id, SIGTERM);
+    } else {
+        return reply_error("job %lld is already %s", (long long)j->id, cl_job_state_to_string(j->state));
+    }
+    if (!cl_queue_update(d->q, j, &err))
+        return reply_error("%s", err->msg);
+    cl_daemon_log(d, "job %lld: cancel requested", (long long)j->id);
+    json_object *r = reply_ok();
+    json_object_object_add(r, "job", cl_job_to_json(j));
+    return r;
+}
+
+static json_object *op_hosts(cl_daemon *d)
+{
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < d->hosts.n; i++) {
+        cl_host *h = &d->hosts.v[i];
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(h->name));
+        json_object_object_add(o, "uri", json_object_new_string(h->uri ? h->uri : "embedded"));
+        json_object_object_add(o, "slots", json_object_new_int(h->slots));
+        json_object_object_add(o, "used", json_object_new_int(h->used));
+        json_object_object_add(o, "memory_mb", json_object_new_int((int)h->memory_mb));
+        json_object_object_add(o, "memory_used_mb", json_object_new_int((int)h->mem_used));
+        json_object_object_add(o, "vcpus", json_object_new_int((int)h->vcpus));
+        json_object_object_add(o, "vcpus_used", json_object_new_int((int)h->vcpu_used));
+        if (h->guest_dir)
+            json_object_object_add(o, "guest_dir", json_object_new_string(h->guest_dir));
+        json_object_array_add(arr, o);
+    }
+    json_object *r = reply_ok();
+    json_object_object_add(r, "hosts", arr);
+    return r;
+}
+
+static json_object *handle(cl_daemon *d, const char *line)
+{
+    json_object *req = json_tokener_parse(line);
+    if (!req || !json_object_is_type(req, json_type_object)) {
+        json_object_put(req);
+        return reply_error("the request is not a JSON object");
+    }
+    const char *op = cl_json_str(req, "op", "");
+    json_object *r;
+    if (!strcmp(op, "ping")) {
+        r = reply_ok();
+        json_object_object_add(r, "pid", json_object_new_int64(getpid()));
+        json_object_object_add(r, "running", json_object_new_int(d->nkids));
+        json_object_object_add(r, "results", json_object_new_string(d->results));
+    } else if (!strcmp(op, "submit")) {
+        r = op_submit(d, req);
+    } else if (!strcmp(op, "status")) {
+        r = op_status(d, req);
+    } else if (!strcmp(op, "cancel")) {
+        r = op_cancel(d, req);
+    } else if (!strcmp(op, "hosts")) {
+        r = op_hosts(d);
+    } else {
+        r = reply_error("unknown op '%s' (ping, submit, status, cancel, hosts)", op);
+    }
+    json_object_put(req);
+    return r;
+}
+
+static void conn_close(cl_daemon_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->buf);
+    *c = (cl_daemon_conn){ .fd = -1 };
+}
+
+static void conn_reply(cl_daemon *d, cl_daemon_conn *c, json_object *r)
+{
+    const char *text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+    /* Replies go out blocking, with a timeout: a client that stops reading cannot stall
+     * the daemon for long. */
+    int fl = fcntl(c->fd, F_GETFL);
+    fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
+    struct timeval tv = { 5, 0 };
+    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    if (strlen(text) < CL_SERVE_MAX_LINE)
+        cl_serve_write_all(c->fd, text, strlen(text)) && cl_serve_write_all(c->fd, "\n", 1);
+    else
+        cl_daemon_log(d, "a reply is longer than %u bytes; dropped", CL_SERVE_MAX_LINE);
+    json_object_put(r);
+    conn_close(c);
+}
+
+static void conn_read(cl_daemon *d, cl_daemon_conn *c)
+{
+    if (c->cap - c->len < 4096) {
+        size_t ncap = c->cap ? c->cap * 2 : 8192;
+        if (ncap > CL_SERVE_MAX_LINE + 8192) {
+            conn_reply(d, c, reply_error("the request is longer than %u bytes", CL_SERVE_MAX_LINE));
+            return;
+        }
+        char *nb = realloc(c->buf, ncap);
+        if (!nb) {
+            conn_close(c);
+            return;
+        }
+        c->buf = nb;
+        c->cap = ncap;
+    }
+    ssize_t n = read(c->fd, c->buf + c->len, c->cap - c->len - 1);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n <= 0) {
+        conn_close(c);
+        return;
+    }
+    char *nl = memchr(c->buf + c->len, '\n', (size_t)n);
+    c->len += (size_t)n;
+    c->buf[c->len] = '\0';
+    if (nl) {
+        *nl = '\0';
+        conn_reply(d, c, handle(d, c->buf));
+    }
+}
+
+static bool listen_on(cl_daemon *d, cl_error **errp)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (!cl_serve_sock_path(d->state, sa.sun_path, errp))
+        return false;
+    unlink(sa.sun_path);   /* the lock says no other daemon owns it */
+    d->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (d->lfd < 0)
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "serve: socket");
+    /* Owner-only from the first moment: bind under a umask, then make sure. */
+    mode_t old = umask(0177);
+    int rc = bind(d->lfd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (rc < 0 || chmod(sa.sun_path, 0600) < 0 || listen(d->lfd, 64) < 0)
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "serve: cannot listen on '%s'", sa.sun_path);
+    return true;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: crashlab serve [options]\n"
+            "  --state DIR        state directory: jobs.db, serve.sock, logs, slots (default $CRASHLAB_STATE or ~/.cache/crashlab)\n"
+            "  --slots N          runs at once (default 1, or the sum of the hosts' slots)\n"
+            "  --hosts FILE       libvirt hosts to schedule over (default: the embedded driver here)\n"
+            "  --results DIR      where finished runs land (default <state>/results)\n"
+            "  --max-attempts N   attempts per job before an infrastructure error is final (default 3)\n"
+            "  --backoff SECONDS  wait before the first retry; doubles each retry (default 10)\n"
+            "  --quiet            no log lines\n"
+            "Runs in the foreground until SIGTERM/SIGINT; running jobs are stopped and queued again.\n");
+}
+
+static bool setup(cl_daemon *d, const char *state_opt, const char *hosts_file, const char *results, int slots, cl_error **errp)
+{
+    CL_AUTOFREE char *state = cl_run_state_dir(state_opt);
+    if (!state)
+        return cl_error_set(errp, CL_ERR_NOMEM, "serve: out of memory");
+    if (!cl_mkdir_p(state, 0700, errp))
+        return false;
+    if (!realpath(state, d->state))
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "serve: '%s'", state);
+    if (results) {
+        if (!cl_mkdir_p(results, 0755, errp) || !realpath(results, d->results))
+            return cl_error_set(errp, CL_ERR_IO, "serve: cannot use results directory '%s'", results);
+    } else {
+        snprintf(d->results, sizeof(d->results), "%s/results", d->state);
+    }
+    snprintf(d->attempts_dir, sizeof(d->attempts_dir), "%s/.attempts", d->results);
+    char logs[PATH_MAX + 8];
+    snprintf(logs, sizeof(logs), "%s/logs", d->state);
+    if (!cl_mkdir_p(d->attempts_dir, 0755, errp) || !cl_mkdir_p(logs, 0700, errp))
+        return false;
+    ssize_t n = readlink("/proc/self/exe", d->self, sizeof(d->self) - 1);
+    if (n <= 0)
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "serve: cannot find this program");
+    d->self[n] = '\0';
+    if (hosts_file) {
+        if (!cl_hosts_load(hosts_file, &d->hosts, errp))
+            return false;
+    } else if (!cl_hosts_default(slots > 0 ? slots : 1, &d->hosts, errp)) {
+        return false;
+    }
+    int total = 0;
+    for (size_t i = 0; i < d->hosts.n; i++)
+        total += d->hosts.v[i].slots;
+    d->max_running = slots > 0 && slots < total ? slots : total;
+    if (d->max_running > CL_DAEMON_MAX_RUNNING)
+        d->max_running = CL_DAEMON_MAX_RUNNING;
+    return true;
+}
+
+int cl_cmd_serve(int argc, char **argv)
+{
+    static cl_daemon d;
+    memset(&d, 0, sizeof(d));
+    d.lfd = -1;
+    d.max_attempts = 3;
+    d.backoff = 10;
+    for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++)
+        d.conns[i].fd = -1;
+    const char *state = NULL, *hosts = NULL, *results = NULL;
+    int slots = 0;
+    static const struct option longopts[] = {
+        { "state", required_argument, NULL, 's' },   { "slots", required_argument, NULL, 'n' },
+        { "hosts", required_argument, NULL, 'H' },   { "results", required_argument, NULL, 'r' },
+        { "max-attempts", required_argument, NULL, 'm' }, { "backoff", required_argument, NULL, 'b' },
+        { "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    optind = 1;
+    int ch;
+    char *end;
+    while ((ch = getopt_long(argc, argv, "s:n:H:r:m:b:qh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 's': state = optarg; break;
+        case 'H': hosts = optarg; break;
+        case 'r': results = optarg; break;
+        case 'q': d.quiet = true; break;
+        case 'n':
+            slots = (int)strtol(optarg, &end, 10);
+            if (*end || slots < 1 || slots > CL_DAEMON_MAX_RUNNING) {
+                fprintf(stderr, "crashlab serve: --slots must be 1..%d\n", CL_DAEMON_MAX_RUNNING);
+                return 2;
+            }
+            break;
+        case 'm':
+            d.max_attempts = (int)strtol(optarg, &end, 10);
+            if (*end || d.max_attempts < 1 || d.max_attempts > 20) {
+                fprintf(stderr, "crashlab serve: --max-attempts must be 1..20\n");
+                return 2;
+            }
+            break;
+        case 'b':
+            d.backoff = strtod(optarg, &end);
+            if (*end || !(d.backoff >= 0 && d.backoff <= 86400)) {
+                fprintf(stderr, "crashlab serve: --backoff must be 0..86400 seconds\n");
+                return 2;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    CL_AUTOPTR(cl_error) err = NULL;
+    if (!setup(&d, state, hosts, results, slots, &err)) {
+        fprintf(stderr, "crashlab serve: %s\n", err->msg);
+        cl_hosts_clear(&d.hosts);
+        return 2;
+    }
+    char lockpath[PATH_MAX + 16], dbpath[PATH_MAX + 16];
+    snprintf(lockpath, sizeof(lockpath), "%s/serve.lock", d.state);
+    snprintf(dbpath, sizeof(dbpath), "%s/jobs.db", d.state);
+    CL_AUTOCLOSE lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+        fprintf(stderr, "crashlab serve: another daemon owns '%s'\n", d.state);
+        cl_hosts_clear(&d.hosts);
+        return 3;
+    }
+    int rc = 0;
+    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0 || !(d.q = cl_queue_open(dbpath, &err))) {
+        fprintf(stderr, "crashlab serve: %s\n", err ? err->msg : strerror(errno));
+        cl_hosts_clear(&d.hosts);
+        return 3;
+    }
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    got_stop = got_chld = 0;
+
+    if (!cl_recover(&d, &err) || !cl_guest_sync_hosts(&d, &err) || !listen_on(&d, &err)) {
+        fprintf(stderr, "crashlab serve: %s\n", err->msg);
+        rc = 3;
+        goto out;
+    }
+    cl_daemon_log(&d, "pid %ld, state %s, results %s, %zu host(s), %d slot(s)", (long)getpid(), d.state, d.results,
+                  d.hosts.n, d.max_running);
+    for (;;) {
+        if (got_chld) {
+            got_chld = 0;
+            cl_sched_reap(&d);
+        }
+        if (got_stop && !d.stopping) {
+            d.stopping = true;
+            cl_daemon_log(&d, "stopping: %d run(s) to interrupt", d.nkids);
+            for (int i = 0; i < d.nkids; i++)
+                kill(d.kids[i].pid, SIGTERM);
+        }
+        if (d.stopping && d.nkids == 0)
+            break;
+        cl_sched_tick(&d, cl_now());
+
+        struct pollfd pfd[CL_DAEMON_MAX_CONNS + 2];
+        int map[CL_DAEMON_MAX_CONNS + 2];
+        int np = 0;
+        pfd[np] = (struct pollfd){ .fd = wake_pipe[0], .events = POLLIN };
+        map[np++] = -2;
+        if (!d.stopping) {
+            pfd[np] = (struct pollfd){ .fd = d.lfd, .events = POLLIN };
+            map[np++] = -1;
+        }
+        for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++)
+            if (d.conns[i].fd >= 0) {
+                pfd[np] = (struct pollfd){ .fd = d.conns[i].fd, .events = POLLIN };
+                map[np++] = i;
+            }
+        int r = poll(pfd, (nfds_t)np, 500);
+        if (r < 0 && errno != EINTR)
+            break;
+        for (int i = 0; r > 0 && i < np; i++) {
+            if (!pfd[i].revents)
+                continue;
+            if (map[i] == -2) {
+                char buf[64];
+                while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
+                    ;
+            } else if (map[i] == -1) {
+                int cfd;
+                while ((cfd = accept4(d.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+                    int slot = -1;
+                    for (int k = 0; k < CL_DAEMON_MAX_CONNS && slot < 0; k++)
+                        if (d.conns[k].fd < 0)
+                            slot = k;
+                    if (slot < 0) {
+                        close(cfd);   /* too many clients at once: they retry */
+                        continue;
+                    }
+                    d.conns[slot] = (cl_daemon_conn){ .fd = cfd };
+                }
+            } else {
+                conn_read(&d, &d.conns[map[i]]);
+            }
+        }
+    }
+    cl_daemon_log(&d, "stopped");
+out:
+    for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++)
+        conn_close(&d.conns[i]);
+    if (d.lfd >= 0) {
+        char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+        if (cl_serve_sock_path(d.state, sock, NULL))
+            unlink(sock);
+        close(d.lfd);
+    }
+    cl_queue_close(d.q);
+    cl_hosts_clear(&d.hosts);
+    close(wake_pipe[0]);
+    close(wake_pipe[1]);
+    wake_pipe[0] = wake_pipe[1] = -1;
+    return rc;
+}

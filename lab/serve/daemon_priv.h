@@ -1,0 +1,83 @@
+/* daemon_priv.h - the state of `crashlab serve`, shared by its files:
+ * daemon.c (socket and requests), sched.c (slots, children, retries), recover.c (restart). */
+#ifndef CL_SERVE_DAEMON_PRIV_H
+#define CL_SERVE_DAEMON_PRIV_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "hosts.h"
+#include "queue.h"
+
+#define CL_DAEMON_MAX_CONNS 32
+#define CL_DAEMON_MAX_RUNNING 256
+
+typedef struct {
+    int fd;
+    char *buf;
+    size_t len, cap;
+} cl_daemon_conn;
+
+typedef struct {
+    int64_t job;
+    pid_t pid;
+    cl_host *host;
+    int slot;
+    unsigned mem, vcpus;
+} cl_daemon_child;
+
+typedef struct {
+    char state[PATH_MAX];
+    char results[PATH_MAX];
+    char attempts_dir[PATH_MAX];   /* <results>/.attempts: every attempt lands here first */
+    char self[PATH_MAX];           /* this program, for the children */
+    cl_queue *q;
+    cl_hosts hosts;
+    int max_running;
+    int max_attempts;
+    double backoff;                /* seconds before the first retry; doubles each time */
+    bool quiet;
+    bool stopping;
+    int lfd;
+    cl_daemon_conn conns[CL_DAEMON_MAX_CONNS];
+    cl_daemon_child kids[CL_DAEMON_MAX_RUNNING];
+    int nkids;
+} cl_daemon;
+
+void cl_daemon_log(cl_daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Starts as many queued jobs as slots and capacity allow. */
+void cl_sched_tick(cl_daemon *d, double now);
+
+/* Reaps exited children and settles their jobs. */
+void cl_sched_reap(cl_daemon *d);
+
+/* Settles the attempt of a running job whose process has exited: exit_code is that of
+ * `crashlab run`, -1 for a child killed by a signal, CL_SCHED_EXIT_UNKNOWN when the daemon
+ * was not its parent (recovery: only the recorded result tells). */
+#define CL_SCHED_EXIT_UNKNOWN (-2)
+void cl_sched_settle(cl_daemon *d, cl_job *j, int exit_code);
+
+/* Asks the child of a running job to stop (cancel, shutdown). */
+void cl_sched_signal(cl_daemon *d, int64_t job, int sig);
+
+/* Run on start, before any scheduling: every job left "running" by a previous daemon is
+ * waited for, its domain destroyed, then settled. */
+bool cl_recover(cl_daemon *d, cl_error **errp);
+
+/* Destroys the domains a run left on a host (forked helper; the daemon never opens an
+ * embedded root itself). Returns how many were destroyed, -1 on failure. */
+int cl_recover_destroy_domains(cl_daemon *d, const char *host, int slot, const char *run_id);
+
+/* Copies the guest files to every host that names a guest_pool (remote hosts), checksum
+ * verified, and sets host->guest_dir to where they are there. */
+bool cl_guest_sync_hosts(cl_daemon *d, cl_error **errp);
+
+/* The state directory of a host's slot (its own embedded root). */
+void cl_sched_slot_dir(const cl_daemon *d, const char *host, int slot, char *out, size_t outlen);
+
+/* /proc/PID/stat start time, 0 if the process is gone. */
+unsigned long long cl_proc_start_time(pid_t pid);
+
+#endif

@@ -1,0 +1,218 @@
+/* matrix.c - matrix expansion. The YAML is read with lab/scenario's bounded tree reader
+ * (no aliases, capped depth and node count), since a matrix file is user input too. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matrix.h"
+#include "scenario/ytree.h"
+#include "util/fileio.h"
+
+typedef struct {
+    const char *name;     /* label; NULL: the scenario's own */
+    const char *value;    /* path or format; NULL: not set */
+} axis_item;
+
+typedef struct {
+    axis_item v[CL_MATRIX_MAX_AXIS];
+    size_t n;
+} axis;
+
+static const yt_node *map_get(const yt_node *m, const char *key)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (!strcmp(m->items[2 * i]->text, key))
+            return m->items[2 * i + 1];
+    return NULL;
+}
+
+static bool fail(cl_error **errp, const char *file, const yt_node *n, const char *msg)
+{
+    return yt_error_at(errp, file, n->line, n->col, "%s", msg);
+}
+
+/* A sequence of scalars (scenarios, dump_formats, accels). */
+static bool read_list(const char *file, const yt_node *n, const char *what, axis *a, cl_error **errp)
+{
+    char msg[128];
+    snprintf(msg, sizeof(msg), "%s: expected a list of strings", what);
+    if (n->type != YT_SEQ || !n->n)
+        return fail(errp, file, n, msg);
+    if (n->n > CL_MATRIX_MAX_AXIS)
+        return fail(errp, file, n, "too many entries (at most 256)");
+    for (size_t i = 0; i < n->n; i++) {
+        const yt_node *it = n->items[i];
+        if (it->type != YT_SCALAR || !it->len)
+            return fail(errp, file, it, msg);
+        a->v[a->n++] = (axis_item){ it->text, it->text };
+    }
+    return true;
+}
+
+/* A sequence of {name, KEY} mappings (profiles: guest, drivers: path). */
+static bool read_named(const char *file, const yt_node *n, const char *what, const char *key, axis *a, cl_error **errp)
+{
+    char msg[160];
+    snprintf(msg, sizeof(msg), "%s: expected a list of {name: ..., %s: ...}", what, key);
+    if (n->type != YT_SEQ || !n->n)
+        return fail(errp, file, n, msg);
+    if (n->n > CL_MATRIX_MAX_AXIS)
+        return fail(errp, file, n, "too many entries (at most 256)");
+    for (size_t i = 0; i < n->n; i++) {
+        const yt_node *it = n->items[i];
+        if (it->type != YT_MAP)
+            return fail(errp, file, it, msg);
+        const yt_node *nm = map_get(it, "name"), *val = map_get(it, key);
+        if (!nm || nm->type != YT_SCALAR || !nm->len || !val || val->type != YT_SCALAR || !val->len || it->n != 2)
+            return fail(errp, file, it, msg);
+        for (size_t k = 0; k < a->n; k++)
+            if (!strcmp(a->v[k].name, nm->text))
+                return fail(errp, file, nm, "this name is used twice");
+        a->v[a->n++] = (axis_item){ nm->text, val->text };
+    }
+    return true;
+}
+
+static void add_label(json_object *labels, const char *k, const char *v)
+{
+    json_object_object_add(labels, k, json_object_new_string(v ? v : "default"));
+}
+
+bool cl_matrix_expand_text(const char *name, const char *text, size_t len, json_object *jobs, cl_error **errp)
+{
+    CL_AUTOPTR(yt_node) root = yt_parse(name, text, len, errp);
+    if (!root)
+        return false;
+    if (root->type != YT_MAP)
+        return fail(errp, name, root, "a matrix is a mapping (name, scenarios, profiles, drivers, dump_formats, accels)");
+    static const char *const known[] = { "name", "priority", "scenarios", "profiles", "drivers", "dump_formats", "accels", NULL };
+    for (size_t i = 0; i < root->n; i++) {
+        bool ok = false;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = !strcmp(root->items[2 * i]->text, *k);
+        if (!ok) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "unknown key '%.60s' (name, priority, scenarios, profiles, drivers, dump_formats, accels)",
+                     root->items[2 * i]->text);
+            return fail(errp, name, root->items[2 * i], msg);
+        }
+    }
+    static axis scen, prof, drv, dump, acc;
+    scen.n = prof.n = drv.n = dump.n = acc.n = 0;
+    const yt_node *n;
+    if (!(n = map_get(root, "scenarios")))
+        return fail(errp, name, root, "a matrix needs 'scenarios'");
+    if (!read_list(name, n, "scenarios", &scen, errp))
+        return false;
+    if ((n = map_get(root, "profiles")) && !read_named(name, n, "profiles", "guest", &prof, errp))
+        return false;
+    if ((n = map_get(root, "drivers")) && !read_named(name, n, "drivers", "path", &drv, errp))
+        return false;
+    if ((n = map_get(root, "dump_formats")) && !read_list(name, n, "dump_formats", &dump, errp))
+        return false;
+    if ((n = map_get(root, "accels")) && !read_list(name, n, "accels", &acc, errp))
+        return false;
+    static const char *const dumps[] = { "kdump-zlib", "elf", "win-dmp", "none", NULL };
+    static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
+    for (size_t i = 0; i < dump.n; i++) {
+        bool ok = false;
+        for (const char *const *k = dumps; *k && !ok; k++)
+            ok = !strcmp(dump.v[i].value, *k);
+        if (!ok)
+            return cl_error_set(errp, CL_ERR_INVAL, "%s: dump format '%s' is not one of kdump-zlib, elf, win-dmp, none", name, dump.v[i].value);
+    }
+    for (size_t i = 0; i < acc.n; i++) {
+        bool ok = false;
+        for (const char *const *k = accels; *k && !ok; k++)
+            ok = !strcmp(acc.v[i].value, *k);
+        if (!ok)
+            return cl_error_set(errp, CL_ERR_INVAL, "%s: accelerator '%s' is not one of auto, kvm, tcg", name, acc.v[i].value);
+    }
+    axis *ax[] = { &prof, &drv, &dump, &acc };
+    for (size_t i = 0; i < 4; i++)
+        if (!ax[i]->n)
+            ax[i]->v[ax[i]->n++] = (axis_item){ NULL, NULL };
+    size_t total = scen.n * prof.n * drv.n * dump.n * acc.n;
+    if (total + json_object_array_length(jobs) > CL_MATRIX_MAX_JOBS)
+        return cl_error_set(errp, CL_ERR_INVAL, "%s: %zu jobs; at most %d", name, total, CL_MATRIX_MAX_JOBS);
+
+    const yt_node *bn = map_get(root, "name");
+    char batch[128];
+    if (bn && bn->type == YT_SCALAR && bn->len) {
+        snprintf(batch, sizeof(batch), "%s", bn->text);
+    } else {
+        const char *b = strrchr(name, '/');
+        snprintf(batch, sizeof(batch), "%s", b ? b + 1 : name);
+        char *dot = strrchr(batch, '.');
+        if (dot)
+            *dot = '\0';
+    }
+    long priority = 0;
+    const yt_node *pn = map_get(root, "priority");
+    if (pn) {
+        char *end;
+        priority = pn->type == YT_SCALAR ? strtol(pn->text, &end, 10) : 0;
+        if (pn->type != YT_SCALAR || *end || !pn->len || priority < -1000000 || priority > 1000000)
+            return fail(errp, name, pn, "priority: expected an integer");
+    }
+
+    for (size_t s = 0; s < scen.n; s++) {
+        char abs[PATH_MAX];
+        if (!realpath(scen.v[s].value, abs))
+            return cl_error_set_errno(errp, CL_ERR_INVAL, errno, "%s: scenario '%s'", name, scen.v[s].value);
+        const char *base = strrchr(abs, '/') + 1;
+        char sname[256];
+        snprintf(sname, sizeof(sname), "%s", base);
+        char *dot = strrchr(sname, '.');
+        if (dot)
+            *dot = '\0';
+        for (size_t p = 0; p < prof.n; p++)
+            for (size_t d = 0; d < drv.n; d++)
+                for (size_t f = 0; f < dump.n; f++)
+                    for (size_t a = 0; a < acc.n; a++) {
+                        json_object *spec = json_object_new_object(), *o = json_object_new_object(),
+                                    *labels = json_object_new_object();
+                        json_object_object_add(spec, "scenario", json_object_new_string(abs));
+                        json_object_object_add(spec, "batch", json_object_new_string(batch));
+                        json_object_object_add(spec, "priority", json_object_new_int((int)priority));
+                        if (prof.v[p].value) {
+                            char g[PATH_MAX];
+                            json_object_object_add(o, "guest", json_object_new_string(realpath(prof.v[p].value, g) ? g : prof.v[p].value));
+                        }
+                        if (drv.v[d].value) {
+                            char g[PATH_MAX];
+                            json_object_object_add(o, "driver", json_object_new_string(realpath(drv.v[d].value, g) ? g : drv.v[d].value));
+                        }
+                        if (dump.v[f].value)
+                            json_object_object_add(o, "dump_format", json_object_new_string(dump.v[f].value));
+                        if (acc.v[a].value)
+                            json_object_object_add(o, "accel", json_object_new_string(acc.v[a].value));
+                        add_label(labels, "matrix", batch);
+                        add_label(labels, "scenario", sname);
+                        add_label(labels, "profile", prof.v[p].name);
+                        add_label(labels, "driver", drv.v[d].name);
+                        add_label(labels, "dump_format", dump.v[f].name);
+                        add_label(labels, "accel", acc.v[a].name);
+                        char key[1024];
+                        snprintf(key, sizeof(key), "%s/%s/%s/%s/%s", sname, prof.v[p].name ? prof.v[p].name : "default",
+                                 drv.v[d].name ? drv.v[d].name : "default", dump.v[f].name ? dump.v[f].name : "default",
+                                 acc.v[a].name ? acc.v[a].name : "default");
+                        json_object_object_add(o, "labels", labels);
+                        json_object_object_add(o, "key", json_object_new_string(key));
+                        json_object_object_add(spec, "options", o);
+                        json_object_array_add(jobs, spec);
+                    }
+    }
+    return true;
+}
+
+bool cl_matrix_expand(const char *path, json_object *jobs, cl_error **errp)
+{
+    CL_AUTOFREE char *text = NULL;
+    size_t len = 0;
+    if (!cl_file_read_all(path, 1u << 20, &text, &len, errp))
+        return false;
+    return cl_matrix_expand_text(path, text, len, jobs, errp);
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The host side failing: QEMU killed mid-run gives infra-error with a reason, never pass,
+# and leaves no domain and no partial result behind. Bad input is refused before anything
+# starts.
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+work=$(mktemp -d /tmp/cl-infra.XXXXXX); chmod 755 "$work"
+trap 'pkill -f "$work" 2>/dev/null; rm -rf "$work"' EXIT
+
+# 1. Bad scenario: one line naming file:line:column, exit 2, nothing written.
+cat >"$work/bad.yaml" <<'Y'
+guest:
+  profile: linux
+  memroy_mb: 256
+steps:
+  - trigger: bugcheck
+expect: {verdict: expected-crash}
+Y
+"$CRASHLAB" run "$work/bad.yaml" --results "$work/r0" --state "$work/st0" >"$work/bad.out" 2>"$work/bad.err"
+rc=$?
+check "bad scenario: exit 2 (got $rc)" test "$rc" = 2
+check "bad scenario: error names file:line:column ($(head -1 "$work/bad.err"))" grep -q "bad.yaml:3:3:" "$work/bad.err"
+check "bad scenario: one line" test "$(wc -l <"$work/bad.err")" = 1
+check "bad scenario: no results written" test ! -e "$work/r0" -o -z "$(ls -A "$work/r0" 2>/dev/null)"
+
+# 2. QEMU killed while the guest hangs in the module (hung-task with a long observe).
+cat >"$work/long.yaml" <<'Y'
+guest: {profile: linux}
+steps:
+  - install: build/linux/labfault.ko
+  - trigger: {fault: hang-irp}
+expect: {verdict: hang}
+timeouts: {boot: 120, observe: 300, run: 600}
+capture: {nmi_on_hang: false}
+Y
+sed -i "s|build/linux/labfault.ko|$ROOT/build/linux/labfault.ko|" "$work/long.yaml"
+"$CRASHLAB" run "$work/long.yaml" --results "$work/r1" --state "$work/st1" --run-id kill-qemu \
+    >"$work/kill.out" 2>"$work/kill.err" &
+pid=$!
+for _ in $(seq 1 240); do
+    grep -q "watching for a crash" "$work/kill.err" 2>/dev/null && break
+    sleep 0.5
+done
+qpid=$(pgrep -f "qemu-system.*guest=cl-.*$work/st1" | head -1)
+[ -z "$qpid" ] && qpid=$(pgrep -f "qemu-system.*$work/st1" | head -1)
+check "qemu process found" test -n "$qpid"
+[ -n "$qpid" ] && kill -9 "$qpid"
+wait "$pid"
+rc=$?
+res="$work/r1/kill-qemu/result.json"
+check "killed qemu: result recorded" test -f "$res"
+if [ -f "$res" ]; then
+    v=$(json "$res" 'd["verdict"]')
+    check "killed qemu: verdict infra-error (got $v)" test "$v" = infra-error
+    check "killed qemu: reason names QEMU ($(json "$res" 'd["reason"]'))" grep -qi "qemu" <<<"$(json "$res" 'd["reason"]')"
+fi
+check "killed qemu: exit 1 (got $rc)" test "$rc" = 1
+check "killed qemu: no partial directory" test -z "$(ls -A "$work/r1" | grep '^\.')"
+left=$(virsh -c "qemu:///embed?root=$work/st1/embed" list --name 2>/dev/null | grep -c cl- )
+check "killed qemu: no domain left behind ($left)" test "$left" = 0
+finish

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Every shipped Linux scenario on the real guest under TCG: the verdict, the exit code,
+# the dump's format and VMCOREINFO release, and the guest files untouched afterwards.
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+work=$(mktemp -d /tmp/cl-scen.XXXXXX); chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+before=$(guest_sums)
+release=$(json build/guest/manifest.json 'd["kernel_release"]')
+
+run_one() { # lane scenario
+    local lane=$1 sc=$2 name
+    name=$(basename "$sc" .yaml)
+    "$CRASHLAB" run "$sc" --results "$work/results" --state "$work/state$lane" --run-id "t-$name" --quiet \
+        >"$work/$name.out" 2>"$work/$name.err"
+    echo $? >"$work/$name.rc"
+}
+export -f run_one
+export CRASHLAB work
+mkdir -p "$work/results"
+# Two lanes, each with its own embedded libvirt root (one process per root at a time).
+ls scenarios/linux/*.yaml | awk '{print NR % 2, $0}' | xargs -P 2 -L 1 bash -c 'run_one "$0" "$1"'
+
+for sc in scenarios/linux/*.yaml; do
+    name=$(basename "$sc" .yaml)
+    res="$work/results/t-$name/result.json"
+    if [ ! -f "$res" ]; then
+        not_ok "$name: no result.json ($(head -c 400 "$work/$name.err"))"
+        continue
+    fi
+    verdict=$(json "$res" 'd["verdict"]')
+    expected=$(json "$res" 'd["expected_verdict"]')
+    rc=$(cat "$work/$name.rc")
+    if [ "$name" = wrong-expectation ]; then
+        check "$name: verdict fail, exit 1 (got $verdict, $rc)" test "$verdict" = fail -a "$rc" = 1
+        continue
+    fi
+    check "$name: verdict $expected (got $verdict: $(json "$res" 'd["reason"]'))" test "$verdict" = "$expected" -a "$rc" = 0
+    case "$verdict" in
+    expected-crash|hang)
+        dump=$(json "$res" 'd.get("dump",{}).get("path","")')
+        fmt=$(json "$res" 'd.get("dump",{}).get("format","")')
+        check "$name: dump written ($fmt)" test -n "$dump" -a -s "$work/results/t-$name/$dump"
+        if [ -n "$dump" ]; then
+            "$CRASHLAB" inspect "$work/results/t-$name/$dump" --json >"$work/$name.inspect" 2>/dev/null
+            got=$(json "$work/$name.inspect" 'd.get("os",{}).get("release","")' 2>/dev/null)
+            check "$name: dump VMCOREINFO names release $release (got '$got')" test "$got" = "$release"
+        fi
+        ;;
+    esac
+    check "$name: no partial directory left" test -z "$(ls -A "$work/results" | grep '^\.' )"
+done
+after=$(guest_sums)
+check "guest files byte-identical after every run" test "$before" = "$after"
+finish

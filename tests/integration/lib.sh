@@ -1,0 +1,18 @@
+# Shared helpers for the integration scripts (sourced, not run).
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CRASHLAB=${CRASHLAB:-$ROOT/build/asan/crashlab}
+[ -x "$CRASHLAB" ] || CRASHLAB=$ROOT/build/crashlab
+# libvirt's own allocations are not ours to judge; the sanitizers still catch our bugs.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+failures=0
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+check() { # check NAME CMD...
+    local name=$1; shift
+    if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+json() { # json FILE EXPR: prints a field with python's json (read-only use in tests)
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,(dict,list)) else json.dumps(v))' "$1" "$2"
+}
+guest_sums() { (cd "$ROOT/build/guest" && sha256sum vmlinuz initrd.img manifest.json); }
+finish() { [ "$failures" -eq 0 ]; }
