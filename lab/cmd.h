@@ -7,6 +7,7 @@ int cl_cmd_run(int argc, char **argv);         /* lab/run/cmd_run.c */
 int cl_cmd_validate(int argc, char **argv);    /* lab/scenario/cmd_validate.c */
 int cl_cmd_faults(int argc, char **argv);      /* lab/cmd_faults.c */
 int cl_cmd_inspect(int argc, char **argv);     /* lab/dump/cmd_inspect.c */
+int cl_cmd_fingerprint(int argc, char **argv); /* lab/dump/cmd_fingerprint.c */
 int cl_cmd_serve(int argc, char **argv);       /* lab/serve/daemon.c */
 int cl_cmd_submit(int argc, char **argv);      /* lab/serve/client.c */
 int cl_cmd_status(int argc, char **argv);      /* lab/serve/client.c */

@@ -13,6 +13,7 @@ static const struct {
     { "validate", cl_cmd_validate, "check scenario files without running them" },
     { "faults", cl_cmd_faults, "print the fault catalogue" },
     { "inspect", cl_cmd_inspect, "tell what crashed, from a Windows or Linux dump" },
+    { "fingerprint", cl_cmd_fingerprint, "what the guest saw of its hypervisor, from a dump" },
     { "serve", cl_cmd_serve, "run the job daemon: a persistent queue over libvirt hosts" },
     { "submit", cl_cmd_submit, "queue scenarios (or a matrix) on the daemon" },
     { "status", cl_cmd_status, "list the daemon's jobs with state and verdict" },

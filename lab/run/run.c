@@ -20,6 +20,7 @@
 #include "virt/accel.h"
 #include "virt/domain.h"
 #include "virt/domxml.h"
+#include "warm.h"
 
 #define CONSOLE_MAX (4u << 20)   /* console bytes read back for the report */
 
@@ -566,13 +567,25 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
         close(cfd);
     cl_run_phase_end(c, "define");
 
-    cl_run_progress(c, "boot", "starting %s (%s, %u MiB, %u vCPU)", c->domname, acc.accel, c->s->memory_mb, c->s->vcpus);
     unlink(c->sock);
-    c->dom = cl_domain_start(c->v, xml, &err);
-    if (!c->dom)
-        goto infra;
-    cl_run_phase_end(c, "boot");
-    {
+    if (opts->warm && c->s->profile == CL_PROFILE_LINUX) {
+        CL_AUTOFREE char *fc = cl_scenario_fault_cmdline(c->s);
+        cl_run_progress(c, "boot", "restoring %s from a warm image (%s)", c->domname, acc.accel);
+        if (!cl_run_warm_start(c, &dx, fc, &err)) {
+            if (c->dom && cl_run_wait_crash(c, cl_now() + 1) == 1) {
+                cl_error_free(err);
+                err = NULL;
+                cl_error_set(&err, CL_ERR_GUEST, "the guest crashed right after its restore");
+            }
+            goto infra;
+        }
+        cl_run_phase_end(c, "boot");
+    } else {
+        cl_run_progress(c, "boot", "starting %s (%s, %u MiB, %u vCPU)", c->domname, acc.accel, c->s->memory_mb, c->s->vcpus);
+        c->dom = cl_domain_start(c->v, xml, &err);
+        if (!c->dom)
+            goto infra;
+        cl_run_phase_end(c, "boot");
         double d = cl_now() + c->s->t_boot;
         if (!cl_agent_wait_ping(c->dom, d < c->deadline ? d : c->deadline, &err)) {
             int w = cl_run_wait_crash(c, cl_now() + 1);

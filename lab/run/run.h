@@ -24,6 +24,7 @@ typedef struct {
     const char *run_id;          /* NULL: made up */
     const char *dump_format;     /* NULL: the scenario's */
     bool print_xml;              /* print the domain XML and stop */
+    bool warm;                   /* start from a saved, agent-ready guest (lab/run/warm.h) */
     bool quiet;                  /* no progress lines */
     bool json;                   /* print result.json on stdout */
 } cl_run_opts;

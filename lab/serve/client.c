@@ -1,5 +1,6 @@
 /* client.c - `crashlab submit|status|wait|cancel|logs`: the daemon's clients. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

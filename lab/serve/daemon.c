@@ -319,7 +319,7 @@ static void conn_reply(cl_daemon *d, cl_daemon_conn *c, json_object *r)
     struct timeval tv = { 5, 0 };
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     if (strlen(text) < CL_SERVE_MAX_LINE)
-        cl_serve_write_all(c->fd, text, strlen(text)) && cl_serve_write_all(c->fd, "\n", 1);
+        (void)(cl_serve_write_all(c->fd, text, strlen(text)) && cl_serve_write_all(c->fd, "\n", 1));
     else
         cl_daemon_log(d, "a reply is longer than %u bytes; dropped", CL_SERVE_MAX_LINE);
     json_object_put(r);
@@ -395,10 +395,15 @@ static bool setup(cl_daemon *d, const char *state_opt, const char *hosts_file, c
     CL_AUTOFREE char *state = cl_run_state_dir(state_opt);
     if (!state)
         return cl_error_set(errp, CL_ERR_NOMEM, "serve: out of memory");
-    if (!cl_mkdir_p(state, 0700, errp))
+    if (!cl_mkdir_p(state, 0711, errp))
         return false;
     if (!realpath(state, d->state))
         return cl_error_set_errno(errp, CL_ERR_IO, errno, "serve: '%s'", state);
+    /* QEMU runs as another user and must pass through to each slot's root (search
+     * permission only: nobody else can list or read the state). */
+    struct stat st;
+    if (stat(d->state, &st) == 0 && (st.st_mode & 0011) != 0011)
+        chmod(d->state, (st.st_mode & 07777) | 0011);
     if (results) {
         if (!cl_mkdir_p(results, 0755, errp) || !realpath(results, d->results))
             return cl_error_set(errp, CL_ERR_IO, "serve: cannot use results directory '%s'", results);
@@ -501,7 +506,10 @@ int cl_cmd_serve(int argc, char **argv)
         return 3;
     }
     int rc = 0;
-    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0 || !(d.q = cl_queue_open(dbpath, &err))) {
+    mode_t old_umask = umask(0077);   /* the database and its WAL are the owner's only */
+    d.q = cl_queue_open(dbpath, &err);
+    umask(old_umask);
+    if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0 || !d.q) {
         fprintf(stderr, "crashlab serve: %s\n", err ? err->msg : strerror(errno));
         cl_hosts_clear(&d.hosts);
         return 3;

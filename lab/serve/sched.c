@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,7 +102,7 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
     snprintf(rid, sizeof(rid), "job-%06lld-a%d", (long long)j->id, j->attempts);
     cl_sched_slot_dir(d, h->name, slot, slotdir, sizeof(slotdir));
     cl_job_log_path(d->state, j->id, logpath, sizeof(logpath));
-    if (!cl_mkdir_p(slotdir, 0700, &err) || !cl_job_scenario_path(d->state, j, scen, sizeof(scen), &err)) {
+    if (!cl_mkdir_p(slotdir, 0711, &err) || !cl_job_scenario_path(d->state, j, scen, sizeof(scen), &err)) {
         j->attempts--;
         j->state = CL_JOB_DONE;
         free(j->verdict);
@@ -343,7 +342,9 @@ void cl_sched_settle(cl_daemon *d, cl_job *j, int exit_code)
         j->state = CL_JOB_CANCELLED;
         j->reason = strdup("cancelled while running");
     } else if (infra && j->attempts < j->max_attempts) {
-        double wait = d->backoff * pow(2.0, j->attempts - 1);
+        double wait = d->backoff;
+        for (int k = 1; k < j->attempts && wait < 86400; k++)
+            wait *= 2;
         j->state = CL_JOB_QUEUED;
         j->not_before = now + wait;
         if (asprintf(&j->reason, "attempt %d: %s; retry in %.0f s", j->attempts, reason, wait) < 0)

@@ -52,12 +52,14 @@ bool cl_virt_error(cl_error **errp, const char *fmt, ...)
                         e && e->message ? e->message : "unknown libvirt error");
 }
 
+/* The lab owns this file: rewritten when it differs from what this version needs. */
 static bool write_if_missing(const char *path, const char *text, cl_error **errp)
 {
-    struct stat st;
-    if (stat(path, &st) == 0)
-        return true;
-    return cl_file_write_atomic(path, text, strlen(text), errp);
+    char *old = NULL;
+    size_t len = 0;
+    bool same = cl_file_read_all(path, 65536, &old, &len, NULL) && !strcmp(old, text);
+    free(old);
+    return same || cl_file_write_atomic(path, text, strlen(text), errp);
 }
 
 char *cl_virt_default_uri(const char *state_dir, cl_error **errp)
@@ -71,9 +73,12 @@ char *cl_virt_default_uri(const char *state_dir, cl_error **errp)
         return NULL;
     /* The embedded driver's QEMU log handler must be "file": without virtlogd running,
      * the default handler leaves QEMU without a working stdout/stderr. */
+    /* remember_owner = 0: the DAC driver would otherwise record owners in extended
+     * attributes of the guest files, which concurrent runs in other roots share. */
     if (!write_if_missing(conf,
                           "# written by crashlab for its embedded libvirt QEMU driver\n"
-                          "stdio_handler = \"file\"\n",
+                          "stdio_handler = \"file\"\n"
+                          "remember_owner = 0\n",
                           errp))
         return NULL;
     char *uri = NULL;

@@ -101,7 +101,13 @@ char *cl_domxml_build(const cl_domxml_opts *o, cl_error **errp)
     cl_buf b = { .max = 1u << 20 };
     cl_buf_addf(&b, "<domain type='%s'>\n  <name>", o->domain_type);
     cl_buf_add_xml(&b, o->name);
-    cl_buf_adds(&b, "</name>\n  <title>crashlab run ");
+    cl_buf_adds(&b, "</name>\n");
+    if (o->uuid) {
+        cl_buf_adds(&b, "  <uuid>");
+        cl_buf_add_xml(&b, o->uuid);
+        cl_buf_adds(&b, "</uuid>\n");
+    }
+    cl_buf_adds(&b, "  <title>crashlab run ");
     cl_buf_add_xml(&b, o->run_id);
     cl_buf_adds(&b, "</title>\n  <metadata>\n    <crashlab:run xmlns:crashlab='" CL_DOMXML_NS "'>\n      <crashlab:id>");
     cl_buf_add_xml(&b, o->run_id);

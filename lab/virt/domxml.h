@@ -42,6 +42,7 @@ typedef struct {
     const char *console_log;     /* serial console captured to this file */
     const char *agent_socket;    /* qemu-ga channel, bound by QEMU here */
     const cl_smbios *smbios;     /* NULL fields get the lab's own strings */
+    const char *uuid;            /* NULL: libvirt picks one; fixed for saved (warm) guests */
 } cl_domxml_opts;
 
 /* All enlightenments the windows profile asks for. */

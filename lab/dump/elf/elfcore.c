@@ -75,13 +75,17 @@ static bool elf_read_page(void *ctx, uint64_t pfn, void *page, cl_error **errp)
     return true;
 }
 
+/* Only pages with bytes in the file count as held: the zero tail of a PT_LOAD (p_memsz past
+ * p_filesz) has nothing to find, and a hostile p_memsz could otherwise make scans endless. */
 static bool elf_next_page(void *ctx, uint64_t pfn, uint64_t *next)
 {
     cl_elfcore *c = ctx;
     for (size_t i = 0; i < c->nloads; i++) {
         const cl_elf_load *l = &c->loads[i];
+        if (!l->filesz)
+            continue;
         uint64_t first = l->paddr / CL_PAGE_SIZE;
-        uint64_t last = (l->paddr + l->memsz - 1) / CL_PAGE_SIZE;
+        uint64_t last = (l->paddr + l->filesz - 1) / CL_PAGE_SIZE;
         if (last < pfn)
             continue;
         *next = first > pfn ? first : pfn;

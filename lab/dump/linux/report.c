@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -154,11 +155,30 @@ static void line_at(const char *p, char *out, size_t len)
     out[n] = '\0';
 }
 
+static bool parse(const char *log, cl_linux_report *out);
+
 bool cl_linux_report_parse(const char *log, cl_linux_report *out)
 {
     memset(out, 0, sizeof(*out));
     if (!log)
         return false;
+    /* serial consoles end lines with CR LF; the ring buffer does not */
+    size_t n = strlen(log);
+    char *copy = malloc(n + 1);
+    if (!copy)
+        return false;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (log[i] != '\r')
+            copy[k++] = log[i];
+    copy[k] = '\0';
+    bool found = parse(copy, out);
+    free(copy);
+    return found;
+}
+
+static bool parse(const char *log, cl_linux_report *out)
+{
     const char *panic = strstr(log, "Kernel panic - not syncing: ");
     if (panic) {
         line_at(panic + strlen("Kernel panic - not syncing: "), out->panic_message, sizeof(out->panic_message));
@@ -188,6 +208,9 @@ bool cl_linux_report_parse(const char *log, cl_linux_report *out)
             line_at(first + strlen("BUG: KASAN: "), raw + 8, sizeof(raw) - 8);
             memcpy(raw, "KASAN: ", 7);
             raw[7] = ' ';
+            char *mod = strstr(raw, " [");
+            if (mod)
+                *mod = '\0';
         } else if (out->function[0]) {
             snprintf(raw, sizeof(raw), pat->title, out->function);
         } else {

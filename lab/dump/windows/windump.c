@@ -448,3 +448,45 @@ const cl_win_module *cl_windump_module_at(const cl_windump *d, uint64_t addr)
     }
     return NULL;
 }
+
+static bool win_read_page(void *ctx, uint64_t pfn, void *page, cl_error **errp)
+{
+    return cl_windump_read_page(ctx, pfn, page, errp);
+}
+
+static bool win_next_page(void *ctx, uint64_t pfn, uint64_t *next)
+{
+    cl_windump *d = ctx;
+    if (d->have_bitmap) {
+        for (uint64_t p = pfn; p < d->bmp_pages; p++) {
+            if (!(p % 8) && !d->bitmap[p / 8]) {
+                p += 7;
+                continue;
+            }
+            if (bitmap_test(d, p)) {
+                *next = p;
+                return true;
+            }
+        }
+        return false;
+    }
+    bool found = false;
+    for (size_t i = 0; i < d->nruns; i++) {
+        const cl_win_run *run = &d->runs[i];
+        if (!run->page_count || run->base_page + run->page_count - 1 < pfn)
+            continue;
+        uint64_t cand = run->base_page > pfn ? run->base_page : pfn;
+        if (!found || cand < *next)
+            *next = cand;
+        found = true;
+    }
+    return found;
+}
+
+void cl_windump_physmem(cl_windump *d, cl_physmem *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->ctx = d;
+    m->read_page = win_read_page;
+    m->next_page = win_next_page;
+}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "dump/notes.h"
+#include "dump/physmem.h"
 #include "dump/reader.h"
 
 #define CL_WIN_MACHINE_I386 0x014c
@@ -99,6 +100,9 @@ bool cl_windump_read_page(cl_windump *d, uint64_t pfn, void *page, cl_error **er
 
 /* Calls fn for each physical page the dump holds, in address order, until fn returns false. */
 void cl_windump_each_page(cl_windump *d, bool (*fn)(void *ctx, uint64_t pfn), void *ctx);
+
+/* Presents the dump's physical memory (full and bitmap dumps) as a cl_physmem; d must outlive m. */
+void cl_windump_physmem(cl_windump *d, cl_physmem *m);
 
 /* The module whose [base, base+size) contains addr, or NULL. */
 const cl_win_module *cl_windump_module_at(const cl_windump *d, uint64_t addr);

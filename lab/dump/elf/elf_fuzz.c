@@ -1,0 +1,28 @@
+/* elf_fuzz.c - libFuzzer target: the ELF vmcore reader and everything the Linux inspect
+ * object reads through it (notes, VMCOREINFO, page tables, printk ring, kallsyms, SMBIOS). */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dump/fingerprint.h"
+#include "dump/inspect_priv.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 4 || data[0] != 0x7f || data[1] != 'E' || data[2] != 'L' || data[3] != 'F')
+        return 0; /* the kdump target covers the rest */
+    cl_reader *r = cl_reader_open_mem(data, size, NULL);
+    if (!r)
+        return 0;
+    json_object *o = NULL;
+    cl_error *err = NULL;
+    cl_inspect_linux(r, &o, &err);
+    json_object_put(o);
+    cl_error_free(err);
+    err = NULL;
+    o = NULL;
+    if (cl_dump_fingerprint_reader(r, &o, &err))
+        json_object_put(o);
+    cl_error_free(err);
+    cl_reader_free(r);
+    return 0;
+}

@@ -1,0 +1,36 @@
+/* corpus.h - a labelled dump corpus: the dumps of finished runs plus manifest.json,
+ * for debugger projects' CI. The manifest format is documented in lab/serve/README.md.
+ *
+ * Labels come from the run (what the fault was, what the scenario expected, what the
+ * run observed); verify re-reads every dump with cl_dump_inspect and checks it still
+ * says the same: size, sha256, crash title, kind, OS release, bug check.
+ */
+#ifndef CL_SERVE_CORPUS_H
+#define CL_SERVE_CORPUS_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "runs.h"
+#include "util/error.h"
+
+#define CL_CORPUS_SCHEMA_VERSION 1
+#define CL_CORPUS_MANIFEST_MAX (64u << 20)
+
+/* Writes out_dir (which must not exist) with dumps/ and manifest.json. *count gets the
+ * number of dumps kept (after deduplication by crash title + fault). */
+bool cl_corpus_build(const cl_runs *runs, const char *out_dir, size_t *count, cl_error **errp);
+
+/* The labels of one run's dump (pure: from its result.json and scenario), or NULL when
+ * the run has no dump; why says so. */
+json_object *cl_corpus_labels(const cl_run_entry *e, char *why, size_t whylen);
+
+/* Splits a scenario step's params_text ("k=v k=\"v w\"") back into an object (pure). */
+json_object *cl_corpus_split_params(const char *text);
+
+/* Checks every dump of a corpus against its labels; prints one line per dump ("ok" or
+ * what differs) to out. Returns the number of mismatches, -1 when the corpus itself
+ * cannot be read (errp set). */
+int cl_corpus_verify(const char *dir, FILE *out, cl_error **errp);
+
+#endif
