@@ -14,7 +14,7 @@ PKGS=(
   # the Windows side, built and tested here
   gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev binutils-mingw-w64-x86-64 wine64 osslsigncode openssl
   # tests and tools
-  libssl-dev file xxd
+  libssl-dev file xxd python3 python3-jsonschema jq python3
 )
 
 export DEBIAN_FRONTEND=noninteractive

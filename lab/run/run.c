@@ -517,6 +517,18 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     if (!cl_mkdir_p(sdir, 0755, &err))
         goto infra;
 
+    if (kernel[0]) {
+        /* The release the guest files were built for, from make guest's manifest. */
+        char mpath[PATH_MAX + 16];
+        snprintf(mpath, sizeof(mpath), "%s/manifest.json", c->guest_dir);
+        CL_AUTOFREE char *mtext = NULL;
+        json_object *m = NULL, *rel = NULL, *g = NULL;
+        if (cl_file_read_all(mpath, 1u << 20, &mtext, NULL, NULL) && (m = json_tokener_parse(mtext)) &&
+            json_object_object_get_ex(m, "kernel_release", &rel) && json_object_is_type(rel, json_type_string) &&
+            json_object_object_get_ex(c->res, "guest", &g))
+            json_object_object_add(g, "kernel_release", json_object_get(rel));
+        json_object_put(m);
+    }
     if (kernel[0] && (!stage_guest_file(c, kernel, &err) || !stage_guest_file(c, initrd, &err)))
         goto infra;
     c->v = cl_virt_open(opts->uri, c->state_dir, &err);

@@ -29,6 +29,7 @@ for sc in scenarios/linux/*.yaml; do
         not_ok "$name: no result.json ($(head -c 400 "$work/$name.err"))"
         continue
     fi
+    check "$name: result.json matches the schema" schema_ok "$res"
     verdict=$(json "$res" 'd["verdict"]')
     expected=$(json "$res" 'd["expected_verdict"]')
     rc=$(cat "$work/$name.rc")

@@ -12,7 +12,10 @@ check() { # check NAME CMD...
     if "$@"; then ok "$name"; else not_ok "$name"; fi
 }
 json() { # json FILE EXPR: prints a field with python's json (read-only use in tests)
-    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,(dict,list)) else json.dumps(v))' "$1" "$2"
+    /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,(dict,list)) else json.dumps(v))' "$1" "$2"
+}
+schema_ok() { # schema_ok RESULT.json: validates against results/schema/result.schema.json
+    /usr/bin/python3 -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' "$1" "$ROOT/results/schema/result.schema.json"
 }
 guest_sums() { (cd "$ROOT/build/guest" && sha256sum vmlinuz initrd.img manifest.json); }
 finish() { [ "$failures" -eq 0 ]; }

@@ -1,0 +1,282 @@
+#!/usr/bin/env bash
+# The Windows fault driver and agent under Wine 8: PE properties and signature, loading as
+# a kernel service, the IOCTL contract (lengths, bad parameters), ground truth for every
+# fault, the faults Wine can run (pool leak, hang IRP with and without a cancel routine,
+# explicit bug check), the wait chain, configure-dump and collect.
+# Wine gives each test a private prefix and a persistent wineserver, killed on exit.
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+OUT=build/windows
+SYS=$OUT/labfault.sys
+AGENT=$OUT/labagent.exe
+export WINEPREFIX=$ROOT/build/wine-test
+export WINEDEBUG=-all,err+ntoskrnl
+export WINEDLLOVERRIDES="mscoree,mshtml="
+export PATH=/usr/lib/wine:$PATH
+LOG=$ROOT/build/test-logs/windows_wine.system.log
+fails=0
+pids=()
+
+ok() { echo "ok - $1"; }
+nok() {
+    echo "not ok - $1${2:+ # $2}"
+    fails=$((fails + 1))
+    [ -n "${T:-}" ] && [ -f "$T/last" ] && sed 's/^/#   last agent output: /' "$T/last" | head -5
+}
+check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
+
+cleanup() {
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    wineserver -k 2>/dev/null
+    wait 2>/dev/null
+}
+trap cleanup EXIT
+
+# jq-free JSON access: json FILE EXPR (python expression over d).
+json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,bool) else str(v).lower())' "$1" "$2" 2>/dev/null; }
+agent() {
+    local out=$1 rc; shift
+    timeout 60 wine64 "$AGENT" "$@" >"$out" 2>>"$LOG"
+    rc=$?
+    { echo "labagent $*"; cat "$out"; } >"$T/last"
+    return $rc
+}
+
+for tool in wine64 wineserver x86_64-w64-mingw32-objdump osslsigncode python3 openssl; do
+    command -v "$tool" >/dev/null || { nok "tool $tool present"; exit 1; }
+done
+[ -f "$SYS" ] && [ -f "$AGENT" ] || { nok "build outputs exist" "run make first"; exit 1; }
+T=$(mktemp -d build/wine-test.tmp.XXXXXX)
+T=$ROOT/$T
+trap 'cleanup; rm -rf "$T"' EXIT
+
+# --- PE properties -------------------------------------------------------------------
+x86_64-w64-mingw32-objdump -p "$SYS" >"$T/sys.pe"
+check "labfault.sys subsystem is native (1)" grep -Eq '^Subsystem[[:space:]]+00000001' "$T/sys.pe"
+grep 'DLL Name:' "$T/sys.pe" | awk '{print $3}' | sort -u >"$T/dlls"
+check "labfault.sys imports only ntoskrnl.exe and HAL.dll" \
+    test "$(tr '\n' ' ' <"$T/dlls")" = "HAL.dll ntoskrnl.exe "
+check "labfault.sys exports nothing but is a DLL image with relocations" \
+    grep -q 'Base Relocation Directory' "$T/sys.pe"
+osslsigncode verify -CAfile "$OUT/labfault-test.crt" -in "$SYS" >"$T/verify" 2>&1
+check "labfault.sys signature verifies against the test certificate" \
+    grep -q 'Signature verification: ok' "$T/verify"
+check "labfault.sys signer is the crashlab test certificate" \
+    grep -q 'Subject: /CN=crashlab test signing' "$T/verify"
+osslsigncode verify -in "$OUT/labfault-unsigned.sys" >"$T/verify-unsigned" 2>&1
+check "the unsigned image does not verify (the check can fail)" \
+    bash -c "! grep -q 'Signature verification: ok' '$T/verify-unsigned'"
+x86_64-w64-mingw32-objdump -p "$AGENT" >"$T/agent.pe"
+check "labagent.exe is a console program (subsystem 3)" grep -Eq '^Subsystem[[:space:]]+00000003' "$T/agent.pe"
+
+# --- a private Wine ----------------------------------------------------------------
+wineserver -k 2>/dev/null
+rm -rf "$WINEPREFIX"
+mkdir -p "$WINEPREFIX" "$(dirname "$LOG")"
+: >"$LOG"
+# Create the prefix and let its first-run setup finish completely (wineserver -w): until
+# then the service database is locked and StartService times out.
+start=$SECONDS
+timeout 180 wine64 wineboot -i >>"$LOG" 2>&1
+# No crash debugger popping up inside a test.
+wine64 reg add 'HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug' /v Debugger /d false /f >>"$LOG" 2>&1
+timeout 180 wineserver -w
+check "wine prefix created ($((SECONDS - start)) s)" test -d "$WINEPREFIX/drive_c/windows/system32"
+# Now the persistent server, and the system processes (services.exe, later each
+# winedevice.exe) started by a command whose stderr is the log: they inherit it, and the
+# log is where Wine's ntoskrnl reports KeBugCheckEx.
+wineserver -p
+timeout 60 wine64 wineboot >>"$LOG" 2>&1
+DRV="$WINEPREFIX/drive_c/windows/system32/drivers/labfault.sys"
+cp "$SYS" "$DRV"
+
+# --- usage errors -------------------------------------------------------------------
+agent "$T/u" ; rc=$?
+check "no command: exit 2 and ok:false" test "$rc" = 2 -a "$(json "$T/u" 'd["ok"]')" = false
+agent "$T/u" arm no-such-fault; rc=$?
+check "unknown fault: exit 2" test "$rc" = 2
+agent "$T/u" arm double-free size=1; rc=$?
+check "out-of-range parameter: exit 2 with the catalogue's reason" \
+    bash -c "test $rc = 2 && grep -q 'out of range' '$T/u'"
+agent "$T/u" arm double-free nope=1; rc=$?
+check "unknown parameter: exit 2" test "$rc" = 2
+agent "$T/u" status; rc=$?
+check "status without the driver: exit 1, one JSON error" \
+    test "$rc" = 1 -a "$(json "$T/u" 'd["ok"]')" = false
+
+# --- the driver as a kernel service, by the standard tools --------------------------
+wine64 sc create labfault type= kernel binPath= 'C:\windows\system32\drivers\labfault.sys' >>"$LOG" 2>&1
+wine64 net start labfault >>"$LOG" 2>&1
+wine64 sc query labfault >"$T/sc" 2>>"$LOG"
+check "sc create + net start: service RUNNING" grep -q 'RUNNING' "$T/sc"
+agent "$T/s" status
+check "labagent opens \\\\.\\LabFault: status idle" test "$(json "$T/s" 'd["state"]')" = idle
+wine64 net stop labfault >>"$LOG" 2>&1
+sleep 0.5
+agent "$T/s" status; rc=$?
+check "net stop runs DriverUnload: the device is gone" test "$rc" = 1
+wine64 sc delete labfault >>"$LOG" 2>&1
+
+# --- install-cert / install-driver through the agent -----------------------------------
+agent "$T/c" install-cert
+thumb=$(json "$T/c" 'd["thumbprint"]')
+want=$(openssl x509 -in "$OUT/labfault-test.crt" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
+check "install-cert reports the certificate's SHA-1 thumbprint" test -n "$thumb" -a "$thumb" = "$want"
+wine64 reg query "HKLM\\Software\\Microsoft\\SystemCertificates\\ROOT\\Certificates\\$thumb" >"$T/reg" 2>&1
+check "install-cert: the certificate is in LocalMachine\\Root" grep -qi 'Blob' "$T/reg"
+wine64 reg query "HKLM\\Software\\Microsoft\\SystemCertificates\\TrustedPublisher\\Certificates\\$thumb" >"$T/reg" 2>&1
+check "install-cert: and in TrustedPublisher" grep -qi 'Blob' "$T/reg"
+
+agent "$T/i" install-driver 'C:\windows\system32\drivers\labfault.sys'; rc=$?
+check "install-driver creates and starts the kernel service" \
+    test "$rc" = 0 -a "$(json "$T/i" 'd["state"]')" = running
+agent "$T/i" install-driver 'C:\windows\system32\drivers\labfault.sys'; rc=$?
+check "install-driver again is idempotent (service exists, running)" \
+    test "$rc" = 0 -a "$(json "$T/i" 'd["created"]')" = false
+
+# --- IOCTL contract -------------------------------------------------------------------
+agent "$T/p" probe-ioctl
+sent=$(json "$T/p" 'd["probes_sent"]')
+check "every IOCTL refuses short and oversized buffers (STATUS_INFO_LENGTH_MISMATCH, $sent probes)" \
+    test -n "$sent" -a "$sent" -gt 40 -a "$sent" = "$(json "$T/p" 'd["refused_length"]')"
+check "well-sized ARM requests with bad parameters are refused (STATUS_INVALID_PARAMETER)" \
+    test "$(json "$T/p" 'all(b["status"]=="0xc000000d" for b in d["bad_params"]) and len(d["bad_params"])==8')" = true
+agent "$T/s" status
+check "refused requests left nothing armed" test "$(json "$T/s" 'd["state"]')" = idle
+
+# --- ARM reports ground truth for every fault ---------------------------------------------
+declare -A keys=(
+    [hang-irp]="device timeout_ms" [hang-irp-cancel]="device timeout_ms"
+    [spinlock-deadlock]="lock_a lock_b" [resource-self-deadlock]="eresource"
+    [dpc-watchdog-single]="dpc timer bugcheck arg1" [dpc-watchdog-cumulative]="dpc timer bugcheck arg1"
+    [high-irql-fault]="address irql lock" [pool-overrun]="pool_block size overrun tag"
+    [double-free]="pool_block size tag" [use-after-free]="pool_block size tag"
+    [stack-overflow]="stack_base stack_limit" [stack-trash]="stack_base stack_limit"
+    [pool-leak]="tag size rate duration_ms paged" [bugcheck]="code p1 p2 p3 p4"
+    [null-deref]="address"
+)
+faults=$(sed -n 's/^LABFAULT([A-Z_]*, *[0-9]*, *"\([a-z-]*\)")$/\1/p' drivers/catalogue/faults.def)
+nf=0
+for f in $faults; do
+    nf=$((nf + 1))
+    agent "$T/a" arm "$f"; rc=$?
+    good=$(json "$T/a" 'd["ok"] and d["state"]=="armed" and d["fault"]=="'"$f"'" and "thread" in d["ground_truth"] and all(k in d["ground_truth"] for k in "'"${keys[$f]:-missing}"'".split())')
+    check "arm $f: ground truth has thread ${keys[$f]:-?}" test "$rc" = 0 -a "$good" = true
+done
+check "every fault in faults.def was armed ($nf)" test "$nf" = 15
+agent "$T/a" arm dpc-watchdog-cumulative
+check "dpc-watchdog-cumulative reports Arg1 = 1" test "$(json "$T/a" 'd["ground_truth"]["arg1"]')" = 0x1
+agent "$T/a" arm pool-overrun size=256 overrun=8
+check "pool-overrun: a real block with the given size and the LabF tag" \
+    test "$(json "$T/a" 'int(d["ground_truth"]["pool_block"],16)!=0 and d["ground_truth"]["size"]=="0x100" and d["ground_truth"]["tag"]=="0x4662614c"')" = true
+
+# --- pool leak: counts grow with the tag ------------------------------------------------
+agent "$T/l" trigger pool-leak tag=Wlk1 size=64 rate=200 duration_ms=3000; rc=$?
+check "trigger pool-leak returns at once" test "$rc" = 0
+sleep 0.6
+agent "$T/l1" status
+sleep 0.5
+agent "$T/l2" status
+a1=$(json "$T/l1" 'int(d["ground_truth"]["allocations"],16)')
+a2=$(json "$T/l2" 'int(d["ground_truth"]["allocations"],16)')
+check "pool-leak: allocations grow while it runs ($a1 -> $a2)" test -n "$a1" -a -n "$a2" -a "${a1:-0}" -gt 0 -a "${a2:-0}" -gt "${a1:-0}"
+check "pool-leak: tag Wlk1 is reported as the pool tag" test "$(json "$T/l1" 'd["ground_truth"]["tag"]')" = 0x316b6c57
+agent "$T/s" arm null-deref; rc=$?
+check "ARM while a leak runs is refused (busy)" test "$rc" = 1
+for _ in $(seq 30); do
+    agent "$T/l3" status
+    [ "$(json "$T/l3" 'd["state"]')" = done ] && break
+    sleep 0.2
+done
+check "pool-leak: finishes with rate x duration allocations (600) of 64 bytes" \
+    test "$(json "$T/l3" 'd["state"]+" "+str(int(d["ground_truth"]["allocations"],16))+" "+str(int(d["ground_truth"]["bytes"],16))')" = "done 600 38400"
+
+# --- hang IRP with a cancel routine: timeout, then kill ------------------------------------
+start=$SECONDS
+agent "$T/h" trigger hang-irp-cancel timeout_ms=700; rc=$?
+check "hang-irp-cancel timeout_ms=700: FIRE completes by itself" test "$rc" = 0 -a $((SECONDS - start)) -lt 10
+agent "$T/s" status
+check "hang-irp-cancel: ground truth has the IRP, completed with STATUS_SUCCESS" \
+    test "$(json "$T/s" 'd["state"]=="done" and int(d["ground_truth"]["irp"],16)!=0 and d["ground_truth"]["completed_status"]=="0x0"')" = true
+
+wine64 "$AGENT" trigger hang-irp-cancel >"$T/hc" 2>>"$LOG" &
+hc=$!; pids+=("$hc")
+for _ in $(seq 50); do agent "$T/s" status; [ "$(json "$T/s" 'd["state"]')" = fired ] && break; sleep 0.1; done
+check "hang-irp-cancel: the caller blocks in the driver" kill -0 "$hc"
+kill -TERM "$hc"; wait "$hc" 2>/dev/null
+sleep 0.5
+agent "$T/s" status
+check "hang-irp-cancel: killing the caller cancels the IRP (STATUS_CANCELLED)" \
+    test "$(json "$T/s" 'd["state"]+" "+d["ground_truth"]["completed_status"]')" = "done 0xc0000120"
+
+# --- hang IRP without a cancel routine ---------------------------------------------------
+wine64 "$AGENT" trigger hang-irp >"$T/hz" 2>>"$LOG" &
+hz=$!; pids+=("$hz")
+for _ in $(seq 50); do agent "$T/s" status; [ "$(json "$T/s" 'd["state"]')" = fired ] && break; sleep 0.1; done
+check "hang-irp: ground truth printed before firing" test "$(json "$T/hz" 'd["fault"]+" "+str(d["firing"])')" = "hang-irp True"
+sleep 1
+check "hang-irp: the caller is still blocked after 1 s" kill -0 "$hz"
+check "hang-irp: STATUS names the pending IRP and its thread" \
+    test "$(json "$T/s" 'int(d["ground_truth"]["irp"],16)!=0 and int(d["ground_truth"]["irp_thread"],16)!=0')" = true
+kill -TERM "$hz"; wait "$hz" 2>/dev/null
+sleep 0.5
+agent "$T/s" status
+check "hang-irp: killing the caller does not complete the IRP (no cancel routine)" \
+    test "$(json "$T/s" 'd["state"]+" "+str("completed_status" in d["ground_truth"])')" = "fired False"
+
+# --- wait chain ----------------------------------------------------------------------------
+agent "$T/w" waitchain timeout_ms=4000; rc=$?
+check "waitchain forms a 3-process cycle" \
+    test "$rc" = 0 -a "$(json "$T/w" '[c["waits_on_pid"] for c in d["ground_truth"]["chain"]]==[d["ground_truth"]["chain"][(i+1)%3]["pid"] for i in range(3)]')" = true
+sleep 1
+n=$(pgrep -fc 'labagent.exe waitchain-node')
+check "waitchain: the 3 processes stay deadlocked after the parent exits ($n)" test "$n" = 3
+for _ in $(seq 60); do [ "$(pgrep -fc 'labagent.exe waitchain-node')" = 0 ] && break; sleep 0.2; done
+check "waitchain: timeout_ms ends them" test "$(pgrep -fc 'labagent.exe waitchain-node')" = 0
+
+# --- configure-dump and collect ------------------------------------------------------------
+agent "$T/d" configure-dump kernel always_keep=1 nmi=1 overwrite=1 'dump_file=C:\dumps\MEMORY.DMP' special_pool_tag=LabF; rc=$?
+check "configure-dump kernel: ok" test "$rc" = 0
+wine64 reg query 'HKLM\SYSTEM\CurrentControlSet\Control\CrashControl' >"$T/cc" 2>&1
+check "CrashDumpEnabled=2 AlwaysKeepMemoryDump=1 NMICrashDump=1 Overwrite=1 in the registry" \
+    bash -c "grep -Eq 'CrashDumpEnabled.*0x2' '$T/cc' && grep -Eq 'AlwaysKeepMemoryDump.*0x1' '$T/cc' && grep -Eq 'NMICrashDump.*0x1' '$T/cc' && grep -Eq 'Overwrite.*0x1' '$T/cc' && grep -q 'dumps' '$T/cc'"
+wine64 reg query 'HKLM\SYSTEM\CurrentControlSet\Control\Session Manager\Memory Management' >"$T/mm" 2>&1
+check "special pool tag LabF -> PoolTag 0x4662614c, VerifyDrivers labfault.sys" \
+    bash -c "grep -Eqi 'PoolTag.*0x4662614c' '$T/mm' && grep -q 'labfault.sys' '$T/mm'"
+agent "$T/d" configure-dump huge; rc=$?
+check "configure-dump with an unknown type: exit 2" test "$rc" = 2
+agent "$T/d" configure-dump active nmi=2; rc=$?
+check "configure-dump rejects nmi=2 before writing anything" \
+    bash -c "test $rc = 2 && wine64 reg query 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\CrashControl' /v CrashDumpEnabled 2>/dev/null | grep -q 0x2"
+
+mkdir -p "$WINEPREFIX/drive_c/dumps" "$WINEPREFIX/drive_c/windows/Minidump"
+head -c 3000000 /dev/urandom >"$WINEPREFIX/drive_c/dumps/MEMORY.DMP"
+head -c 70000 /dev/urandom >"$WINEPREFIX/drive_c/windows/Minidump/112626-01.dmp"
+agent "$T/k" collect
+want=$(sha256sum "$WINEPREFIX/drive_c/dumps/MEMORY.DMP" | cut -c1-64)
+check "collect: MEMORY.DMP from DumpFile with its size and SHA-256" \
+    test "$(json "$T/k" '[(x["size"],x["sha256"]) for x in d["dumps"] if x["kind"]=="memory"][0]')" = "(3000000, '$want')"
+want=$(sha256sum "$WINEPREFIX/drive_c/windows/Minidump/112626-01.dmp" | cut -c1-64)
+check "collect: the minidump too" \
+    test "$(json "$T/k" '[(x["size"],x["sha256"]) for x in d["dumps"] if x["kind"]=="minidump"][0]')" = "(70000, '$want')"
+
+# --- remove-driver, then the explicit bug check (last: it takes the driver host down) -----
+agent "$T/r" remove-driver; rc=$?
+check "remove-driver stops and deletes the service" test "$rc" = 0 -a "$(json "$T/r" 'd["existed"]')" = true
+agent "$T/s" status; rc=$?
+check "after remove-driver the device is gone" test "$rc" = 1
+agent "$T/i" install-driver 'C:\windows\system32\drivers\labfault.sys'; rc=$?
+check "install-driver after remove-driver" test "$rc" = 0
+
+agent "$T/b" trigger bugcheck code=0xE2 p1=0x11 p2=0x22 p3=0x33 p4=0xfeedface; rc=$?
+check "bugcheck: ground truth printed before firing" \
+    test "$(json "$T/b" '" ".join(d["ground_truth"][k] for k in ("code","p1","p2","p3","p4"))')" = "0xe2 0x11 0x22 0x33 0xfeedface"
+check "bugcheck: FIRE never completes normally (exit 1)" test "$rc" = 1
+sleep 0.5
+check "bugcheck: Wine's KeBugCheckEx was reached with code and parameters" \
+    grep -Eq 'KeBugCheckEx.*e2.*11.*22.*33.*feedface' "$LOG"
+agent "$T/s" status; rc=$?
+check "bugcheck: the driver host is gone (the device no longer opens)" test "$rc" = 1
+
+[ "$fails" -eq 0 ]
