@@ -62,6 +62,11 @@ unit: $(TEST_BINS)
 test: all $(BUILD)/asan/crashlab $(TEST_BINS) $(TEST_DEPS)
 	$(Q)bash tests/run.sh
 
+# One real scenario end to end: boot the Linux guest, load the module through qemu-ga,
+# panic, dump, verdict.
+demo: all guest
+	$(Q)$(BUILD)/crashlab run scenarios/linux/panic.yaml --results results
+
 clean:
 	rm -rf $(BUILD)
 
