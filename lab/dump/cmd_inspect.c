@@ -31,10 +31,18 @@ static void print_human(json_object *o)
     json_object *v;
     printf("title:       %s\n", str(o, "title"));
     printf("format:      %s\n", str(o, "format"));
-    if ((v = get(o, "dump_type")))
-        printf("dump type:   %s (%s)\n", str(v, "name"), json_object_to_json_string(get(v, "number")));
-    if ((v = get(o, "machine")))
-        printf("machine:     %s (0x%x)\n", str(v, "name"), (unsigned)json_object_get_int(get(v, "number")));
+    if ((v = get(o, "dump_type"))) {
+        if (get(v, "number"))
+            printf("dump type:   %s (%d)\n", str(v, "name"), json_object_get_int(get(v, "number")));
+        else
+            printf("dump type:   %s\n", str(v, "name"));
+    }
+    if ((v = get(o, "machine"))) {
+        if (get(v, "number"))
+            printf("machine:     %s (0x%x)\n", str(v, "name"), (unsigned)json_object_get_int(get(v, "number")));
+        else
+            printf("machine:     %s\n", str(v, "name"));
+    }
     if ((v = get(o, "processors")))
         printf("processors:  %d\n", json_object_get_int(v));
     if ((v = get(o, "os"))) {

@@ -120,11 +120,13 @@ int cl_inspect_linux(cl_reader *r, json_object **out, cl_error **errp)
     char *log = NULL;
     size_t loglen = 0;
     cl_linux_report rep;
-    bool have_rep = false;
+    bool have_rep = false, have_log = false;
     if (d->vmci) {
         cl_error *err = NULL;
-        if (cl_printk_read(&d->kmem, d->vmci, &log, &loglen, d->notes, &err))
+        if (cl_printk_read(&d->kmem, d->vmci, &log, &loglen, d->notes, &err)) {
+            have_log = true;
             have_rep = cl_linux_report_parse(log, &rep);
+        }
         else
             cl_dump_note_error(d->notes, &err, "linux: kernel log");
     } else {
@@ -162,7 +164,10 @@ int cl_inspect_linux(cl_reader *r, json_object **out, cl_error **errp)
     } else {
         json_object_object_add(o, "faulting_module", NULL);
     }
-    json_object_object_add(o, "title", json_object_new_string(have_rep ? rep.title : "no kernel log in dump"));
+    /* fixed titles when the dump tells no crash: a hang caught alive, or no log at all */
+    json_object_object_add(o, "title", json_object_new_string(have_rep ? rep.title
+                                                              : have_log ? "no crash report in kernel log"
+                                                                         : "no kernel log in dump"));
     cl_json_add_notes(o, d->notes);
     *out = o;
     return d->notes->truncated ? CL_DUMP_TRUNCATED : CL_DUMP_OK;

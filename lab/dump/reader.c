@@ -17,6 +17,7 @@ struct cl_reader {
     cl_reader *parent;
     cl_reader_extent *ext;
     size_t next;
+    uint64_t backed;
 };
 
 cl_reader *cl_reader_open_file(const char *path, cl_error **errp)
@@ -76,6 +77,8 @@ cl_reader *cl_reader_open_extents(cl_reader *parent, uint64_t size, cl_reader_ex
     r->parent = parent;
     r->ext = ext;
     r->next = n;
+    for (size_t i = 0; i < n; i++)
+        r->backed += ext[i].len;
     return r;
 }
 
@@ -91,6 +94,11 @@ void cl_reader_free(cl_reader *r)
 uint64_t cl_reader_size(const cl_reader *r)
 {
     return r->size;
+}
+
+uint64_t cl_reader_backed(const cl_reader *r)
+{
+    return r->kind == READER_EXTENTS ? r->backed : r->size;
 }
 
 bool cl_reader_has(const cl_reader *r, uint64_t off, uint64_t len)

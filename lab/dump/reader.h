@@ -38,6 +38,9 @@ void cl_reader_free(cl_reader *r);
 CL_DEFINE_AUTOPTR_FUNC(cl_reader, cl_reader_free)
 
 uint64_t cl_reader_size(const cl_reader *r);
+/* Bytes that really come from a file or buffer: the size, except for an extent view, whose
+ * size may span holes. Allocations sized by file fields are checked against this. */
+uint64_t cl_reader_backed(const cl_reader *r);
 
 /* Reads exactly len bytes at off. A range past the end fails with CL_ERR_TRUNCATED and
  * reads nothing; an I/O error is CL_ERR_IO. */

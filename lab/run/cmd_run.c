@@ -27,6 +27,7 @@ static void usage(FILE *f)
             "  --accel auto|kvm|tcg  accelerator (default auto: KVM if a probe boot works, else TCG)\n"
             "  --dump-format F     kdump-zlib | elf | win-dmp | none (default: the scenario's)\n"
             "  --run-id ID         use this run id\n"
+            "  --image FILE        windows: the base qcow2 image (never written; each run boots an overlay)\n"
             "  --warm              start from a saved, agent-ready guest (prepared once per state dir)\n"
             "  --cold              boot from scratch (the default)\n"
             "  --print-xml         print the domain XML and stop; nothing is started\n"
@@ -44,12 +45,12 @@ int cl_cmd_run(int argc, char **argv)
         { "accel", required_argument, NULL, 'a' },   { "dump-format", required_argument, NULL, 'd' },
         { "run-id", required_argument, NULL, 'i' },  { "print-xml", no_argument, NULL, 'x' },
         { "quiet", no_argument, NULL, 'q' },         { "json", no_argument, NULL, 'j' },
-        { "warm", no_argument, NULL, 'w' },          { "cold", no_argument, NULL, 'C' },
+        { "image", required_argument, NULL, 'I' },  { "warm", no_argument, NULL, 'w' },          { "cold", no_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },          { 0 },
     };
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "r:c:s:g:a:d:i:xqjhwC", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:c:s:g:a:d:i:xqjhwCI:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'r': o.results_dir = optarg; break;
         case 'c': o.uri = optarg; break;
@@ -61,6 +62,7 @@ int cl_cmd_run(int argc, char **argv)
         case 'x': o.print_xml = true; break;
         case 'q': o.quiet = true; break;
         case 'j': o.json = true; break;
+        case 'I': o.image = optarg; break;
         case 'w': o.warm = true; break;
         case 'C': o.warm = false; break;
         case 'h': usage(stdout); return 0;

@@ -21,6 +21,8 @@
 #include "virt/domain.h"
 #include "virt/domxml.h"
 #include "warm.h"
+#include "windows.h"
+#include "virt/screenshot.h"
 
 #define CONSOLE_MAX (4u << 20)   /* console bytes read back for the report */
 
@@ -230,6 +232,15 @@ static void capture(cl_run_ctx *c)
     json_object_object_add(cap, "domain_state", json_object_new_string(state));
     json_object_object_add(cap, "domain_reason", json_object_new_string(reason));
 
+    if (c->s->screenshot && strcmp(state, "gone") && strcmp(state, "shutoff") && cl_virt_is_local(c->v)) {
+        char png[PATH_MAX + 32];
+        snprintf(png, sizeof(png), "%s/screenshot.png", c->partial_dir);
+        CL_AUTOPTR(cl_error) serr = NULL;
+        if (cl_domain_screenshot(c->v, c->dom, png, &serr))
+            json_object_object_add(cap, "screenshot", json_object_new_string("screenshot.png"));
+        else
+            json_object_object_add(cap, "screenshot_error", json_object_new_string(serr->msg));
+    }
     cl_dump_format fmt = c->s->dump_format;
     if (fmt == CL_DUMPFMT_NONE || !strcmp(state, "gone") || !strcmp(state, "shutoff"))
         return;
@@ -410,6 +421,7 @@ static int finish(cl_run_ctx *c, json_object **result)
     json_object_object_add(c->res, "timings", json_object_get(c->timings));
     json_object_object_add(c->timings, "total", json_object_new_double(cl_now() - c->t0));
     json_object_object_add(c->res, "steps", json_object_get(c->steps));
+    json_object_object_add(c->res, "warnings", json_object_get(c->warnings));
     if (!json_object_object_get_ex(c->res, "capture", NULL)) {
         json_object *cap = json_object_new_object();
         json_object_object_add(cap, "ladder", json_object_get(c->ladder));
@@ -459,6 +471,10 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
         }
         c->s->dump_format = f;
     }
+    if (opts->image) {
+        free(c->s->image);
+        c->s->image = strdup(opts->image);
+    }
     CL_AUTOFREE char *state = cl_run_state_dir(opts->state_dir);
     snprintf(c->state_dir, sizeof(c->state_dir), "%s", state ? state : "/tmp/crashlab");
     const char *gd = opts->guest_dir ? opts->guest_dir : getenv("CRASHLAB_GUEST");
@@ -476,9 +492,11 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
         cl_scenario_free(c->s);
         return 2;
     }
-    if (c->s->profile == CL_PROFILE_WINDOWS && !opts->print_xml) {
-        fprintf(stderr, "crashlab run: %s: the windows profile needs a base image; only --print-xml works without one here\n",
-                opts->scenario_path);
+    if (c->s->profile == CL_PROFILE_WINDOWS && !opts->print_xml && (!c->s->image || access(c->s->image, R_OK) != 0)) {
+        fprintf(stderr, "crashlab run: %s: the windows profile needs a readable base image (guest.image or --image), not '%s'\n",
+                opts->scenario_path, c->s->image ? c->s->image : "(none)");
+        cl_scenario_free(c->s);
+        return 2;
     }
 
     const char *rdir = opts->results_dir ? opts->results_dir : "results";
@@ -496,7 +514,12 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
             return 2;
         }
     } else {
-        snprintf(c->partial_dir, sizeof(c->partial_dir), "%s/%s", rdir, c->run_id);
+        /* Paths in domain XML must be absolute, also when only printed. */
+        char cwd[PATH_MAX];
+        if (rdir[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+            snprintf(c->partial_dir, sizeof(c->partial_dir), "%s/%s", rdir, c->run_id);
+        else
+            snprintf(c->partial_dir, sizeof(c->partial_dir), "%s/%s/%s", cwd, rdir, c->run_id);
     }
     snprintf(c->console, sizeof(c->console), "%s/console.log", c->partial_dir);
     snprintf(c->sock, sizeof(c->sock), "%s/s/%s.qga", c->state_dir, c->domname);
@@ -505,6 +528,7 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     c->timings = json_object_new_object();
     c->steps = json_object_new_array();
     c->ladder = json_object_new_array();
+    c->warnings = json_object_new_array();
     c->deadline = c->t0 + c->s->t_run;
     cl_result_begin(c->res, c->run_id, c->s);
 
@@ -537,8 +561,15 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     cl_run_current_virt = c->v;
     if (cl_virt_cleanup_stale(c->v, opts->quiet, NULL) > 0)
         cl_run_progress(c, "define", "cleaned up domains left behind by earlier runs");
-    if (!cl_accel_choose(c->v, opts->accel, kernel[0] ? kernel : "", c->state_dir, 6, &acc, &err))
-        goto infra;
+    {
+        /* The probe boots a Linux kernel; a Windows run on this host probes with the Linux
+         * guest's kernel when it is built. */
+        char probe[PATH_MAX];
+        snprintf(probe, sizeof(probe), "%s/vmlinuz", c->guest_dir);
+        const char *pk = opts->print_xml ? NULL : kernel[0] ? kernel : access(probe, R_OK) == 0 ? probe : NULL;
+        if (!cl_accel_choose(c->v, opts->accel, pk, c->state_dir, 6, &acc, &err))
+            goto infra;
+    }
     cl_run_progress(c, "define", "accelerator %s (%s%s)", acc.accel, acc.why, acc.cached ? ", cached" : "");
     json_object_object_add(c->res, "host", host_json(c, &acc));
 
@@ -557,6 +588,16 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
         .disk = c->s->image, .cdrom = c->s->virtio_iso,
         .ovmf_code = "/usr/share/OVMF/OVMF_CODE_4M.fd", .nvram = "/dev/null",
     };
+    char overlay[PATH_MAX + 16], nvram[PATH_MAX + 16];
+    if (c->s->profile == CL_PROFILE_WINDOWS) {
+        if (!cl_windows_prepare(c->s, c->partial_dir, !opts->print_xml, overlay, sizeof(overlay), nvram,
+                                sizeof(nvram), &err))
+            goto infra;
+        dx.disk = overlay;
+        dx.nvram = nvram;
+        dx.ovmf_code = CL_OVMF_CODE;
+        dx.hv_mask = cl_windows_hv_mask(acc.domain_type, c->warnings);
+    }
     if (!(xml = cl_domxml_build(&dx, &err)))
         goto infra;
     if (opts->print_xml) {
@@ -566,6 +607,7 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
         json_object_put(c->timings);
         json_object_put(c->steps);
         json_object_put(c->ladder);
+        json_object_put(c->warnings);
         cl_scenario_free(c->s);
         return 0;
     }
@@ -595,6 +637,16 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     } else {
         cl_run_progress(c, "boot", "starting %s (%s, %u MiB, %u vCPU)", c->domname, acc.accel, c->s->memory_mb, c->s->vcpus);
         c->dom = cl_domain_start(c->v, xml, &err);
+        /* QEMU may refuse an enlightenment this host cannot give: leave it out, say so, retry. */
+        for (int tries = 0; !c->dom && c->s->profile == CL_PROFILE_WINDOWS && tries < CL_HV_LAST &&
+                            cl_windows_hv_refused(err->msg, &dx.hv_mask, c->warnings); tries++) {
+            cl_error_free(err);
+            err = NULL;
+            free(xml);
+            if (!(xml = cl_domxml_build(&dx, &err)))
+                goto infra;
+            c->dom = cl_domain_start(c->v, xml, &err);
+        }
         if (!c->dom)
             goto infra;
         cl_run_phase_end(c, "boot");
@@ -638,6 +690,7 @@ out:
     json_object_put(c->timings);
     json_object_put(c->steps);
     json_object_put(c->ladder);
+    json_object_put(c->warnings);
     json_object_put(c->ground_truth);
     cl_scenario_free(c->s);
     return rc;

@@ -23,6 +23,7 @@ typedef struct {
     const char *accel;           /* auto | kvm | tcg */
     const char *run_id;          /* NULL: made up */
     const char *dump_format;     /* NULL: the scenario's */
+    const char *image;           /* windows: base image, overriding the scenario's guest.image */
     bool print_xml;              /* print the domain XML and stop */
     bool warm;                   /* start from a saved, agent-ready guest (lab/run/warm.h) */
     bool quiet;                  /* no progress lines */

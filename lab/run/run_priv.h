@@ -28,6 +28,7 @@ typedef struct {
     json_object *steps;
     json_object *ladder;
     json_object *ground_truth;
+    json_object *warnings;   /* things the run had to change or leave out, said once each */
     double t0, phase_t0;
     double deadline;         /* whole run */
     cl_observation obs;

@@ -506,6 +506,9 @@ int cl_cmd_serve(int argc, char **argv)
         return 3;
     }
     int rc = 0;
+    char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    if (cl_serve_sock_path(d.state, sock, NULL))
+        unlink(sock);   /* a killed predecessor's: nobody answers there until we do */
     mode_t old_umask = umask(0077);   /* the database and its WAL are the owner's only */
     d.q = cl_queue_open(dbpath, &err);
     umask(old_umask);

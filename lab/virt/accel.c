@@ -86,7 +86,7 @@ static bool cache_read(const char *path, const char *kernel, cl_accel_choice *ou
     json_object *o = json_tokener_parse(text), *k, *when, *acc, *why;
     bool ok = o && json_object_object_get_ex(o, "kernel", &k) && json_object_object_get_ex(o, "when", &when) &&
               json_object_object_get_ex(o, "accel", &acc) && json_object_object_get_ex(o, "why", &why) &&
-              !strcmp(json_object_get_string(k), kernel) &&
+              (!kernel || !strcmp(json_object_get_string(k), kernel)) &&
               time(NULL) - json_object_get_int64(when) < CACHE_SECONDS &&
               time(NULL) >= json_object_get_int64(when);
     if (ok) {
@@ -132,8 +132,12 @@ bool cl_accel_choose(cl_virt *v, const char *want, const char *kernel, const cha
     }
     char path[PATH_MAX];
     cache_path(state_dir, cl_virt_uri(v), path, sizeof(path));
-    if (cache_read(path, kernel, out))
+    if (cache_read(path, kernel ? kernel : NULL, out))
         return true;
+    if (!kernel || !*kernel) {
+        set(out, false, "TCG: KVM is offered but was not probed (nothing may be started, or no kernel to probe with)");
+        return true;
+    }
     char why[200];
     int r = probe_boot(v, kernel, probe_timeout, why, sizeof(why));
     if (r < 0)

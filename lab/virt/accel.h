@@ -17,7 +17,8 @@ typedef struct {
     bool cached;
 } cl_accel_choice;
 
-/* want: "auto", "kvm" or "tcg". kernel: a bootable kernel on the host of the connection. */
+/* want: "auto", "kvm" or "tcg". kernel: a bootable kernel on the host of the connection,
+ * or NULL to decide without booting anything (a cached probe, else the capabilities). */
 bool cl_accel_choose(cl_virt *v, const char *want, const char *kernel, const char *state_dir,
                      double probe_timeout, cl_accel_choice *out, cl_error **errp);
 

@@ -196,14 +196,28 @@ static bool kdump_read_page(void *ctx, uint64_t pfn, void *page, cl_error **errp
                         "which crashlab is not built with", (unsigned long long)pfn, d.flags);
 }
 
+/* Pages count as held only while their descriptors are in the file (a cut-short dump ends
+ * there), so that scans stop instead of failing page by page. */
 static bool kdump_next_page(void *ctx, uint64_t pfn, uint64_t *next)
 {
     cl_kdump *k = ctx;
-    for (uint64_t byte = pfn / 8; byte < k->bitmap_bytes; byte++) {
+    uint64_t size = cl_reader_size(k->r);
+    uint64_t descs = k->desc_offset < size ? (size - k->desc_offset) / sizeof(kdump_page_desc) : 0;
+    uint64_t first = pfn / 8;
+    if (first >= k->bitmap_bytes)
+        return false;
+    uint64_t rank = k->rank[first / 512];
+    for (uint64_t i = first / 512 * 512; i < first; i++)
+        rank += (uint64_t)__builtin_popcount(k->bitmap2[i]);
+    for (uint64_t byte = first; byte < k->bitmap_bytes && rank < descs; byte++) {
         unsigned v = k->bitmap2[byte];
-        if (byte == pfn / 8)
+        if (byte == first) {
+            rank += (uint64_t)__builtin_popcount(v & ((1u << (pfn % 8)) - 1));
             v &= ~((1u << (pfn % 8)) - 1) & 0xffu;
+        }
         if (v) {
+            if (rank >= descs)
+                return false;
             *next = byte * 8 + (uint64_t)__builtin_ctz(v);
             return true;
         }
@@ -225,7 +239,7 @@ static void read_sub_header(cl_kdump *k)
     if (k->header_version >= 4) {
         uint64_t off = cl_le64(s + offsetof(kdump_sub_header64, offset_note));
         uint64_t size = cl_le64(s + offsetof(kdump_sub_header64, size_note));
-        if (size > (16u << 20)) {
+        if (size > (16u << 20) || size > cl_reader_backed(k->r)) {
             cl_dump_warn(&k->notes, "kdump: note area of %llu bytes is implausible", (unsigned long long)size);
         } else if (size) {
             unsigned char *buf = malloc(size);
@@ -290,6 +304,12 @@ static void read_bitmap(cl_kdump *k, uint32_t sub_hdr_size, uint32_t bitmap_bloc
     uint64_t bitmap_off = (uint64_t)(1 + (uint64_t)sub_hdr_size) * k->block_size;
     uint64_t total = (uint64_t)bitmap_blocks * k->block_size;
     k->bitmap_bytes = total / 2;
+    if (total > cl_reader_backed(k->r)) {
+        cl_dump_warn(&k->notes, "kdump: bitmaps of %llu bytes are larger than the data the file holds",
+                     (unsigned long long)total);
+        k->bitmap_bytes = 0;
+        return;
+    }
     if (!cl_reader_has(k->r, bitmap_off, total) || total == 0) {
         if (total)
             cl_dump_truncated(&k->notes, "kdump: bitmaps (%llu bytes at 0x%llx) run past the end of the file",

@@ -118,8 +118,8 @@ static void test_reports_from_text(void)
                                 "[ 1.1] Kernel panic - not syncing: KASAN: panic_on_warn set ...\n", &r));
     CHECK_STR(r.title, "KASAN: use-after-free in lf_uaf");
     CHECK(cl_linux_report_parse("[ 1.0] kernel BUG at mm/slub.c:379!\n[ 1.1] invalid opcode: 0000 [#1] SMP\n"
-                                "[ 1.2] RIP: 0010:__slab_free+0x2cb/0x3f0\n", &r));
-    CHECK_STR(r.title, "kernel BUG in __slab_free");
+                                "[ 1.2] RIP: 0010:lf_check+0x2cb/0x3f0 [labfault]\n", &r));
+    CHECK_STR(r.title, "kernel BUG in lf_check");
     CHECK(cl_linux_report_parse("[ 2.0] general protection fault, probably for non-canonical address 0xdead000000000100: 0000 [#1]\n"
                                 "[ 2.1] RIP: 0010:lf_trash.isra.0+0x10/0x20 [labfault]\n", &r));
     CHECK_STR(r.title, "general protection fault in lf_trash");

@@ -35,6 +35,8 @@ static const pattern patterns[] = {
 };
 
 /* Frames that say how a task waits or how the kernel reports, not what went wrong. */
+static const pattern slub_pattern = { "BUG ", NULL, "bug" };
+
 static const char *skip_frames[] = {
     "__schedule", "schedule", "io_schedule", "preempt_schedule", "__mutex_lock", "mutex_lock", "rwsem_down",
     "down_", "__down", "wait_for_completion", "__wait", "do_wait", "msleep", "usleep", "_raw_spin", "queued_spin",
@@ -46,6 +48,11 @@ static const char *skip_frames[] = {
     "__udelay", "udelay", "mdelay", "native_safe_halt", "default_idle", "arch_cpu_idle", "cpu_idle",
     "call_timer_fn", "__run_timers", "run_timer_softirq", "handle_softirqs", "__do_softirq",
     "lock_acquire", "lock_release", "native_queued_spin", "do_raw_spin_lock",
+    /* slab debugging's own frames */
+    "object_err", "free_to_partial_list", "print_trailer", "free_debug_processing", "__slab_free", "slab_free",
+    "kfree", "kmem_cache_free", "__kmem_cache_free", "slab_err", "check_bytes_and_report", "check_object",
+    "on_freelist", "alloc_debug_processing", "___slab_alloc", "__slab_alloc", "__kmalloc", "kmalloc",
+    "kmem_cache_alloc", "slab_pad_check", "check_slab",
 };
 
 /* Strips the "[   12.345678] " prefix the log reader puts on every line. */
@@ -195,8 +202,35 @@ static bool parse(const char *log, cl_linux_report *out)
             pat = &patterns[i];
         }
     }
+    /* SLUB debugging: "BUG kmalloc-64 (Tainted: G  OE ): Object already free" */
+    char slub_reason[128] = "";
+    for (const char *at = strstr(log, "BUG "); at; at = strstr(at + 4, "BUG ")) {
+        const char *c = at + 4, *eol = strchr(at, '\n');
+        while (isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == ':')
+            c++;
+        const char *close = c[0] == ' ' && c[1] == '(' ? strstr(c, "): ") : NULL;
+        if (c == at + 4 || !close || (eol && close > eol))
+            continue;
+        if (!first || at < first) {
+            first = at;
+            pat = &slub_pattern;
+            line_at(close + 3, slub_reason, sizeof(slub_reason));
+        }
+        break;
+    }
     char raw[512];
-    if (pat) {
+    if (pat == &slub_pattern) {
+        const char *ls = first;
+        while (ls > log && ls[-1] != '\n')
+            ls--;
+        line_at(ls, out->report_line, sizeof(out->report_line));
+        find_function(ls, true, out->function, sizeof(out->function), out->module, sizeof(out->module));
+        out->type = pat->type;
+        if (out->function[0])
+            snprintf(raw, sizeof(raw), "slab: %s in %s", slub_reason, out->function);
+        else
+            snprintf(raw, sizeof(raw), "slab: %s", slub_reason);
+    } else if (pat) {
         const char *ls = first;
         while (ls > log && ls[-1] != '\n')
             ls--;

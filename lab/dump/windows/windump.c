@@ -454,18 +454,34 @@ static bool win_read_page(void *ctx, uint64_t pfn, void *page, cl_error **errp)
     return cl_windump_read_page(ctx, pfn, page, errp);
 }
 
+/* Pages count as held only when their bytes are in the file, so that scans over a cut-short
+ * dump end where the file does instead of failing page by page. */
 static bool win_next_page(void *ctx, uint64_t pfn, uint64_t *next)
 {
     cl_windump *d = ctx;
+    uint64_t size = cl_reader_size(d->r);
     if (d->have_bitmap) {
-        for (uint64_t p = pfn; p < d->bmp_pages; p++) {
+        uint64_t in_file = d->bmp_first_page < size ? (size - d->bmp_first_page) / WIN_PAGE_SIZE : 0;
+        uint64_t byte = pfn / 8, rank = 0;
+        if (byte < (d->bmp_pages + 7) / 8) {
+            rank = d->bitmap_rank[byte / 512];
+            for (uint64_t i = byte / 512 * 512; i < byte; i++)
+                rank += (uint64_t)__builtin_popcount(d->bitmap[i]);
+        }
+        if (rank >= in_file)
+            return false;
+        for (uint64_t p = byte * 8; p < d->bmp_pages; p++) {
             if (!(p % 8) && !d->bitmap[p / 8]) {
                 p += 7;
                 continue;
             }
             if (bitmap_test(d, p)) {
-                *next = p;
-                return true;
+                if (p >= pfn) {
+                    *next = p;
+                    return true;
+                }
+                if (++rank >= in_file)
+                    return false;
             }
         }
         return false;
@@ -473,7 +489,12 @@ static bool win_next_page(void *ctx, uint64_t pfn, uint64_t *next)
     bool found = false;
     for (size_t i = 0; i < d->nruns; i++) {
         const cl_win_run *run = &d->runs[i];
-        if (!run->page_count || run->base_page + run->page_count - 1 < pfn)
+        uint64_t count = run->page_count;
+        if (run->file_offset >= size)
+            continue;
+        if (count > (size - run->file_offset) / WIN_PAGE_SIZE)
+            count = (size - run->file_offset) / WIN_PAGE_SIZE;
+        if (!count || run->base_page + count - 1 < pfn)
             continue;
         uint64_t cand = run->base_page > pfn ? run->base_page : pfn;
         if (!found || cand < *next)
