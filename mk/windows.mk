@@ -10,7 +10,7 @@ WIN_WARN    := -Wall -Wextra -Werror -Wno-missing-field-initializers
 WIN_DRV_CFLAGS  := -std=gnu11 $(WIN_WARN) -O2 -g0 -fno-omit-frame-pointer -fno-stack-protector \
                    -fno-strict-aliasing -mno-red-zone -D_AMD64_ -DNTDDI_VERSION=0x0A000000 \
                    -I$(WIN_DDK) -Idrivers/catalogue -Idrivers/windows
-WIN_DRV_LDFLAGS := -shared -nostdlib -Wl,--subsystem,native -Wl,--entry,DriverEntry \
+WIN_DRV_LDFLAGS := -shared -nostdlib -Wl,--subsystem,native -Wl,--entry,DriverEntry -Wl,--exclude-all-symbols \
                    -Wl,--image-base,0x140000000 -Wl,--dynamicbase -Wl,--nxcompat \
                    -Wl,--file-alignment,0x200 -Wl,--section-alignment,0x1000 -s
 WIN_DRV_LIBS    := -lntoskrnl -lhal

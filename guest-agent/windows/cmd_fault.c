@@ -62,6 +62,7 @@ static int arm(const char *command, HANDLE dev, const cl_fault *f, struct labfau
 static void print_truth(const char *command, const cl_fault *f, const struct labfault_ground_truth *gt)
 {
     jout_begin(command);
+    jout_u64("pid", GetCurrentProcessId());    /* for hang-irp: the process that becomes a zombie */
     jout_str("fault", f ? f->id : "none");
     jout_u64("fault_number", gt->fault);
     jout_ground_truth(gt);
@@ -179,6 +180,50 @@ int cmd_trigger(int argc, char **argv)
     return rc;
 }
 
+/* Well-sized ARM requests the catalogue would never produce: the driver must refuse
+ * them itself (STATUS_INVALID_PARAMETER), whatever the caller. */
+static void probe_params(HANDLE dev)
+{
+    struct labfault_ground_truth gt;
+    struct bad { const char *what; uint32_t ioctl_fault; struct labfault_request r; } bad[8];
+    size_t n = 0;
+
+    memset(bad, 0, sizeof(bad));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        bad[i].r.abi_version = LABFAULT_ABI_VERSION;
+    }
+    bad[n].what = "abi-version"; bad[n].ioctl_fault = LABFAULT_NULL_DEREF;
+    bad[n].r.fault = LABFAULT_NULL_DEREF; bad[n++].r.abi_version = 99;
+    bad[n].what = "fault-mismatch"; bad[n].ioctl_fault = LABFAULT_NULL_DEREF;
+    bad[n++].r.fault = LABFAULT_BUGCHECK;
+    bad[n].what = "size-too-small"; bad[n].ioctl_fault = LABFAULT_DOUBLE_FREE;
+    bad[n].r.fault = LABFAULT_DOUBLE_FREE; bad[n++].r.arg[0] = 8;
+    bad[n].what = "unused-arg-set"; bad[n].ioctl_fault = LABFAULT_NULL_DEREF;
+    bad[n].r.fault = LABFAULT_NULL_DEREF; bad[n++].r.arg[5] = 1;
+    bad[n].what = "tag-on-non-leak"; bad[n].ioctl_fault = LABFAULT_NULL_DEREF;
+    bad[n].r.fault = LABFAULT_NULL_DEREF; memcpy(bad[n++].r.tag, "Evil", 4);
+    bad[n].what = "leak-without-tag"; bad[n].ioctl_fault = LABFAULT_POOL_LEAK;
+    bad[n].r.fault = LABFAULT_POOL_LEAK; bad[n].r.arg[0] = 64; bad[n].r.arg[1] = 1; bad[n++].r.arg[2] = 1;
+    bad[n].what = "message-unterminated"; bad[n].ioctl_fault = LABFAULT_BUGCHECK;
+    bad[n].r.fault = LABFAULT_BUGCHECK; bad[n].r.arg[0] = 0xE2;
+    memset(bad[n++].r.message, 'A', sizeof(bad[0].r.message));
+    bad[n].what = "bugcheck-code-zero"; bad[n].ioctl_fault = LABFAULT_BUGCHECK;
+    bad[n++].r.fault = LABFAULT_BUGCHECK;
+
+    jout_arr("bad_params");
+    for (size_t i = 0; i < n; i++) {
+        IO_STATUS_BLOCK iosb;
+        memset(&iosb, 0, sizeof(iosb));
+        NTSTATUS st = NtDeviceIoControlFile(dev, NULL, NULL, NULL, &iosb, LABFAULT_WIN_IOCTL_ARM(bad[i].ioctl_fault),
+                                            &bad[i].r, sizeof(bad[i].r), &gt, sizeof(gt));
+        jout_obj(NULL);
+        jout_str("probe", bad[i].what);
+        jout_hex("status", (uint32_t)st);
+        jout_obj_end();
+    }
+    jout_arr_end();
+}
+
 /* Test aid: sends every IOCTL with wrong buffer lengths through NtDeviceIoControlFile
  * and reports the raw NTSTATUS of each, so a test can assert that all are refused. */
 int cmd_probe_ioctl(int argc, char **argv)
@@ -211,6 +256,7 @@ int cmd_probe_ioctl(int argc, char **argv)
         return jout_fail("probe-ioctl", LABAGENT_EXIT_FAIL, "cannot open %s: %s", LABFAULT_WIN_USER_PATH,
                          jout_winerr(GetLastError()));
     jout_begin("probe-ioctl");
+    probe_params(dev);
     jout_arr("probes");
     size_t refused = 0;
     for (size_t i = 0; i < n; i++) {

@@ -151,6 +151,7 @@ int cmd_waitchain(int argc, char **argv)
     }
 
     jout_begin("waitchain");
+    jout_u64("chain_id", id);
     jout_u64("processes", n);
     jout_obj("ground_truth");
     jout_arr("chain");

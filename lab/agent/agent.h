@@ -13,6 +13,7 @@
 #include <libvirt/libvirt.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/error.h"
 
@@ -45,6 +46,10 @@ bool cl_base64_decode(const char *in, size_t inlen, size_t max, char **out, size
                       bool *truncated, cl_error **errp);
 char *cl_base64_encode(const void *data, size_t len);
 
+/* Parses one guest-file-read return value: {"count", "buf-b64", "eof"}. The data must
+ * decode to exactly count bytes and count must not exceed what was asked for. */
+bool cl_agent_parse_file_read(json_object *ret, size_t asked, char **data, size_t *len, bool *eof, cl_error **errp);
+
 /* --- commands through libvirt --- */
 
 /* Sends one command (a JSON text) and parses the reply. */
@@ -56,6 +61,14 @@ bool cl_agent_wait_ping(virDomainPtr dom, double deadline, cl_error **errp);
 /* Copies a host file into the guest (guest-file-open/write/close, chunked). */
 bool cl_agent_upload(virDomainPtr dom, const char *host_path, const char *guest_path, double deadline,
                      cl_error **errp);
+
+/* Fetches a guest file the guest said is `size` bytes with sha256 `sha` into host_path
+ * (written under a temporary name, renamed when complete and verified). The host path is
+ * always the caller's; nothing the guest says becomes a host path. A size over max, a
+ * file that grows or shrinks while read, or a digest mismatch is an error and leaves no
+ * file behind. */
+bool cl_agent_download(virDomainPtr dom, const char *guest_path, uint64_t size, const char *sha, uint64_t max,
+                       const char *host_path, double deadline, cl_error **errp);
 
 /* guest-exec with captured output; returns the guest pid. */
 bool cl_agent_exec_start(virDomainPtr dom, char *const argv[], double deadline, long *pid, cl_error **errp);

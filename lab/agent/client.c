@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/evp.h>
 
 #include "agent.h"
 #include "util/fileio.h"
@@ -229,4 +230,95 @@ bool cl_agent_exec(virDomainPtr dom, char *const argv[], double deadline, cl_age
     if (!cl_agent_exec_start(dom, argv, deadline, &pid, errp))
         return false;
     return cl_agent_exec_wait(dom, pid, deadline, st, errp);
+}
+
+#define DOWNLOAD_CHUNK (1u << 20)
+
+bool cl_agent_download(virDomainPtr dom, const char *guest_path, uint64_t size, const char *sha, uint64_t max,
+                       const char *host_path, double deadline, cl_error **errp)
+{
+    if (size > max)
+        return cl_error_set(errp, CL_ERR_GUEST, "agent: the guest says '%.200s' has %llu bytes, more than the %llu allowed",
+                            guest_path, (unsigned long long)size, (unsigned long long)max);
+    if (!sha || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
+        return cl_error_set(errp, CL_ERR_GUEST, "agent: no valid sha256 for '%.200s'", guest_path);
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.partial", host_path) >= (int)sizeof(tmp))
+        return cl_error_set(errp, CL_ERR_INVAL, "agent: host path too long");
+    json_object *args = json_object_new_object(), *ret = NULL;
+    json_object_object_add(args, "path", json_object_new_string(guest_path));
+    json_object_object_add(args, "mode", json_object_new_string("r"));
+    if (!cmd_printf(dom, deadline, &ret, errp, mkcmd("guest-file-open", args)))
+        return false;
+    if (!json_object_is_type(ret, json_type_int)) {
+        json_object_put(ret);
+        return cl_error_set(errp, CL_ERR_AGENT, "agent: guest-file-open did not return a handle");
+    }
+    int64_t handle = json_object_get_int64(ret);
+    json_object_put(ret);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        file_close(dom, handle, deadline, NULL);
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "agent: cannot create '%s'", tmp);
+    }
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    uint64_t got = 0;
+    bool ok = true, eof = false;
+    while (ok && !eof) {
+        args = json_object_new_object();
+        json_object_object_add(args, "handle", json_object_new_int64(handle));
+        json_object_object_add(args, "count", json_object_new_int64(DOWNLOAD_CHUNK));
+        ok = cmd_printf(dom, deadline, &ret, errp, mkcmd("guest-file-read", args));
+        if (!ok)
+            break;
+        char *data = NULL;
+        size_t len = 0;
+        ok = cl_agent_parse_file_read(ret, DOWNLOAD_CHUNK, &data, &len, &eof, errp);
+        json_object_put(ret);
+        if (!ok)
+            break;
+        if (got + len > size) {
+            free(data);
+            ok = cl_error_set(errp, CL_ERR_GUEST, "agent: '%.200s' grew past the %llu bytes the guest announced",
+                              guest_path, (unsigned long long)size);
+            break;
+        }
+        for (size_t off = 0; ok && off < len;) {
+            ssize_t n = write(fd, data + off, len - off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                ok = cl_error_set_errno(errp, CL_ERR_IO, errno, "agent: cannot write '%s'", tmp);
+            else
+                off += (size_t)n;
+        }
+        EVP_DigestUpdate(md, data, len);
+        free(data);
+        got += len;
+        if (!eof && len == 0)
+            ok = cl_error_set(errp, CL_ERR_AGENT, "agent: guest-file-read returned nothing before end of file");
+    }
+    file_close(dom, handle, deadline, NULL);
+    unsigned char dig[32];
+    unsigned int dlen = 0;
+    EVP_DigestFinal_ex(md, dig, &dlen);
+    EVP_MD_CTX_free(md);
+    char hex[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+    if (ok && got != size)
+        ok = cl_error_set(errp, CL_ERR_GUEST, "agent: '%.200s' has %llu bytes, the guest announced %llu", guest_path,
+                          (unsigned long long)got, (unsigned long long)size);
+    if (ok && strcmp(hex, sha))
+        ok = cl_error_set(errp, CL_ERR_GUEST, "agent: sha256 of '%.200s' is %s, the guest announced %s", guest_path, hex, sha);
+    if (ok && fsync(fd) < 0)
+        ok = cl_error_set_errno(errp, CL_ERR_IO, errno, "agent: cannot sync '%s'", tmp);
+    if (close(fd) < 0 && ok)
+        ok = cl_error_set_errno(errp, CL_ERR_IO, errno, "agent: cannot close '%s'", tmp);
+    if (ok && rename(tmp, host_path) < 0)
+        ok = cl_error_set_errno(errp, CL_ERR_IO, errno, "agent: cannot rename '%s'", tmp);
+    if (!ok)
+        unlink(tmp);
+    return ok;
 }

@@ -218,3 +218,34 @@ bool cl_agent_parse_exec_status(json_object *ret, size_t maxout, cl_agent_exec_s
     *st = s;
     return true;
 }
+
+bool cl_agent_parse_file_read(json_object *ret, size_t asked, char **data, size_t *len, bool *eof, cl_error **errp)
+{
+    json_object *c = NULL, *b = NULL, *e = NULL;
+    if (!json_object_is_type(ret, json_type_object) || !json_object_object_get_ex(ret, "count", &c) ||
+        !json_object_is_type(c, json_type_int))
+        return cl_error_set(errp, CL_ERR_AGENT, "agent: guest-file-read gave no count");
+    int64_t count = json_object_get_int64(c);
+    if (count < 0 || (uint64_t)count > asked)
+        return cl_error_set(errp, CL_ERR_AGENT, "agent: guest-file-read returned %lld bytes, %zu were asked for",
+                            (long long)count, asked);
+    *eof = json_object_object_get_ex(ret, "eof", &e) && json_object_get_boolean(e);
+    const char *text = "";
+    size_t tlen = 0;
+    if (json_object_object_get_ex(ret, "buf-b64", &b)) {
+        if (!json_object_is_type(b, json_type_string))
+            return cl_error_set(errp, CL_ERR_AGENT, "agent: guest-file-read data is not a string");
+        text = json_object_get_string(b);
+        tlen = (size_t)json_object_get_string_len(b);
+    }
+    bool cut = false;
+    if (!cl_base64_decode(text, tlen, asked, data, len, &cut, errp))
+        return false;
+    if (cut || *len != (size_t)count) {
+        free(*data);
+        *data = NULL;
+        return cl_error_set(errp, CL_ERR_AGENT, "agent: guest-file-read data does not match its count of %lld",
+                            (long long)count);
+    }
+    return true;
+}

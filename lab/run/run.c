@@ -21,6 +21,7 @@
 #include "virt/domain.h"
 #include "virt/domxml.h"
 #include "warm.h"
+#include "collect.h"
 #include "windows.h"
 #include "virt/screenshot.h"
 
@@ -225,10 +226,11 @@ static void capture(cl_run_ctx *c)
     char state[32], reason[32];
     cl_domain_state(c->dom, state, reason);
     cl_run_progress(c, "capture", "domain %s (%s)", state, reason);
-    json_object *cap = json_object_new_object();
-    json_object_object_add(c->res, "capture", cap);
-    json_object_object_add(cap, "ladder", json_object_get(c->ladder));
-    json_object_object_add(cap, "method", json_object_new_string(c->crash_method[0] ? c->crash_method : "none"));
+    json_object *cap = NULL;
+    if (!json_object_object_get_ex(c->res, "capture", &cap)) {
+        cap = json_object_new_object();
+        json_object_object_add(c->res, "capture", cap);
+    }
     json_object_object_add(cap, "domain_state", json_object_new_string(state));
     json_object_object_add(cap, "domain_reason", json_object_new_string(reason));
 
@@ -324,13 +326,33 @@ static void observe(cl_run_ctx *c)
     }
     if (cl_run_interrupted)
         return;
-    /* Heartbeat: a guest that still answers its agent is alive and did not crash. */
+    /* Heartbeat: a guest that still answers its agent is alive and did not crash; but
+     * the task that fired the fault may be stuck in the driver for good (a hung IRP, a
+     * task in D state): that is a hang too, of the workload rather than the guest. */
     CL_AUTOPTR(cl_error) err = NULL;
     if (cl_agent_wait_ping(c->dom, cl_now() + 10, &err)) {
         cl_run_ladder(c, "agent-ping", "answered: the guest is alive");
-        return;
+        if (!c->fire_pid)
+            return;
+        cl_agent_exec_status st = { 0 };
+        CL_AUTOPTR(cl_error) serr = NULL;
+        bool done = cl_agent_exec_wait(c->dom, c->fire_pid, cl_now() + 2, &st, &serr);
+        cl_agent_exec_status_clear(&st);
+        if (done) {
+            cl_run_ladder(c, "fault-task", "exited");
+            return;
+        }
+        if (!serr || serr->code != CL_ERR_TIMEOUT) {
+            cl_run_ladder(c, "fault-task", serr ? serr->msg : "unknown state");
+            return;
+        }
+        char what[160];
+        snprintf(what, sizeof(what), "guest process %ld that fired '%s' is still blocked after %.0f s", c->fire_pid,
+                 c->fired ? c->fired->id : "?", c->s->t_observe);
+        cl_run_ladder(c, "fault-task", what);
+    } else {
+        cl_run_ladder(c, "agent-ping", err->msg);
     }
-    cl_run_ladder(c, "agent-ping", err->msg);
     if (cl_run_wait_crash(c, cl_now() + 0.5) == 1) {
         c->obs.crashed = true;
         return;
@@ -409,12 +431,45 @@ static int finish(cl_run_ctx *c, json_object **result)
                     c->obs.params[i] = strtoull(json_object_get_string(json_object_array_get_idx(params, i)), NULL, 16);
         }
     }
+    /* Cross-check: the hypervisor's record, the dump's header and the expectation must
+     * tell the same story; any disagreement is named and fails the run. */
+    json_object *mism = json_object_new_array();
+    if (c->hv_known) {
+        char m[160];
+        if (c->obs.bugcheck_known && c->obs.bugcheck != (uint32_t)c->hv[0]) {
+            snprintf(m, sizeof(m), "bug check 0x%x in the dump, 0x%" PRIx64 " in the hypervisor record", c->obs.bugcheck, c->hv[0]);
+            json_object_array_add(mism, json_object_new_string(m));
+        }
+        for (int i = 0; c->obs.bugcheck_known && i < 4; i++)
+            if (c->obs.params[i] != c->hv[i + 1]) {
+                snprintf(m, sizeof(m), "parameter %d is 0x%" PRIx64 " in the dump, 0x%" PRIx64 " in the hypervisor record",
+                         i + 1, c->obs.params[i], c->hv[i + 1]);
+                json_object_array_add(mism, json_object_new_string(m));
+            }
+        if (!c->obs.bugcheck_known) {
+            c->obs.bugcheck = (uint32_t)c->hv[0];
+            c->obs.bugcheck_known = true;
+            memcpy(c->obs.params, c->hv + 1, sizeof(c->obs.params));
+        }
+    }
     c->obs.crash_kind = cr.found ? cr.kind : NULL;
     c->obs.crash_text = text;
     char reason[1024] = "";
     cl_verdict verdict = cl_run_decide(c->s, &c->obs, reason, sizeof(reason));
     if (c->reason[0])
         snprintf(reason, sizeof(reason), "%s", c->reason);
+    if (json_object_array_length(mism) > 0 && verdict != CL_VERDICT_INFRA_ERROR) {
+        verdict = CL_VERDICT_FAIL;
+        snprintf(reason, sizeof(reason), "the hypervisor record and the dump disagree: %s",
+                 json_object_get_string(json_object_array_get_idx(mism, 0)));
+    }
+    if (c->hv_known || json_object_array_length(mism) > 0) {
+        json_object *x = json_object_new_object();
+        json_object_object_add(x, "agree", json_object_new_boolean(json_object_array_length(mism) == 0));
+        json_object_object_add(x, "mismatches", json_object_get(mism));
+        json_object_object_add(c->res, "crosscheck", x);
+    }
+    json_object_put(mism);
     json_object_object_add(c->res, "verdict", json_object_new_string(cl_verdict_to_string(verdict)));
     json_object_object_add(c->res, "expected_verdict", json_object_new_string(cl_verdict_to_string(c->s->expect_verdict)));
     json_object_object_add(c->res, "reason", json_object_new_string(reason));
@@ -422,11 +477,14 @@ static int finish(cl_run_ctx *c, json_object **result)
     json_object_object_add(c->timings, "total", json_object_new_double(cl_now() - c->t0));
     json_object_object_add(c->res, "steps", json_object_get(c->steps));
     json_object_object_add(c->res, "warnings", json_object_get(c->warnings));
-    if (!json_object_object_get_ex(c->res, "capture", NULL)) {
-        json_object *cap = json_object_new_object();
+    {
+        json_object *cap = NULL;
+        if (!json_object_object_get_ex(c->res, "capture", &cap)) {
+            cap = json_object_new_object();
+            json_object_object_add(c->res, "capture", cap);
+        }
         json_object_object_add(cap, "ladder", json_object_get(c->ladder));
-        json_object_object_add(cap, "method", json_object_new_string("none"));
-        json_object_object_add(c->res, "capture", cap);
+        json_object_object_add(cap, "method", json_object_new_string(c->crash_method[0] ? c->crash_method : "none"));
     }
     time_t now = time(NULL);
     char iso[32];
@@ -477,6 +535,15 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     }
     CL_AUTOFREE char *state = cl_run_state_dir(opts->state_dir);
     snprintf(c->state_dir, sizeof(c->state_dir), "%s", state ? state : "/tmp/crashlab");
+    if (c->state_dir[0] != '/') {
+        /* libvirt's embedded root must be an absolute path. */
+        char cwd[PATH_MAX];
+        if (getcwd(cwd, sizeof(cwd))) {
+            char abs[PATH_MAX * 2 + 2];
+            snprintf(abs, sizeof(abs), "%s/%s", cwd, c->state_dir);
+            snprintf(c->state_dir, sizeof(c->state_dir), "%s", abs);
+        }
+    }
     const char *gd = opts->guest_dir ? opts->guest_dir : getenv("CRASHLAB_GUEST");
     if (!realpath(gd ? gd : "build/guest", c->guest_dir))
         snprintf(c->guest_dir, sizeof(c->guest_dir), "%s", gd ? gd : "build/guest");
@@ -538,7 +605,7 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     cl_accel_choice acc = { 0 };
     char sdir[PATH_MAX + 4];
     snprintf(sdir, sizeof(sdir), "%s/s", c->state_dir);
-    if (!cl_mkdir_p(sdir, 0755, &err))
+    if (!opts->print_xml && !cl_mkdir_p(sdir, 0755, &err))
         goto infra;
 
     if (kernel[0]) {
@@ -555,6 +622,14 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     }
     if (kernel[0] && (!stage_guest_file(c, kernel, &err) || !stage_guest_file(c, initrd, &err)))
         goto infra;
+    if (opts->print_xml) {
+        /* Nothing is started, nothing is connected: the accelerator is the one asked for,
+         * else KVM only if an earlier probe found it working. */
+        bool kvm = opts->accel && !strcmp(opts->accel, "kvm");
+        snprintf(acc.domain_type, sizeof(acc.domain_type), "%s", kvm ? "kvm" : "qemu");
+        snprintf(acc.accel, sizeof(acc.accel), "%s", kvm ? "kvm" : "tcg");
+        goto build_xml;
+    }
     c->v = cl_virt_open(opts->uri, c->state_dir, &err);
     if (!c->v)
         goto infra;
@@ -573,6 +648,7 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     cl_run_progress(c, "define", "accelerator %s (%s%s)", acc.accel, acc.why, acc.cached ? ", cached" : "");
     json_object_object_add(c->res, "host", host_json(c, &acc));
 
+build_xml:
     if (c->s->profile == CL_PROFILE_LINUX && !(cmdline = linux_cmdline(c))) {
         cl_error_set(&err, CL_ERR_NOMEM, "out of memory");
         goto infra;
@@ -587,6 +663,7 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
         .firmware = c->s->firmware, .tpm = c->s->tpm, .hv_mask = cl_domxml_hv_all(),
         .disk = c->s->image, .cdrom = c->s->virtio_iso,
         .ovmf_code = "/usr/share/OVMF/OVMF_CODE_4M.fd", .nvram = "/dev/null",
+        .panic_continue = c->s->guest_dump,
     };
     char overlay[PATH_MAX + 16], nvram[PATH_MAX + 16];
     if (c->s->profile == CL_PROFILE_WINDOWS) {
@@ -673,8 +750,30 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     }
     if (c->obs.crashed && !c->crash_method[0])
         snprintf(c->crash_method, sizeof(c->crash_method), "%s", c->s->profile == CL_PROFILE_WINDOWS ? "hyperv" : "pvpanic");
-    if (c->obs.crashed || c->obs.hung)
+    if (c->obs.crashed) {
+        uint64_t hv[5];
+        if (cl_run_hv_record(c, hv)) {
+            c->hv_known = true;
+            memcpy(c->hv, hv, sizeof(hv));
+            cl_run_ladder(c, "hypervisor-record", "Hyper-V crash parameters logged with the panic");
+        } else {
+            cl_run_ladder(c, "hypervisor-record", c->crash_detail[0] ? c->crash_detail : "panic reported");
+        }
+    }
+    if (c->obs.crashed && c->s->guest_dump && !c->obs.hung) {
+        int got = cl_run_collect_guest_dumps(c);
+        if (got < 0) {
+            /* The guest never came back with its dump: the hypervisor's view is all there is. */
+            capture(c);
+        } else if (got == 0) {
+            cl_run_ladder(c, "hypervisor-dump", "skipped: the guest rebooted, its crash state is gone");
+        } else {
+            snprintf(c->dump_path, sizeof(c->dump_path), "%s/guest-dump-0.%s", c->partial_dir,
+                     c->s->profile == CL_PROFILE_WINDOWS ? "dmp" : "bin");
+        }
+    } else if (c->obs.crashed || c->obs.hung) {
         capture(c);
+    }
     cl_run_phase_end(c, "capture");
     rc = finish(c, result);
     goto out;

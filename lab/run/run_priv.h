@@ -35,6 +35,8 @@ typedef struct {
     char reason[1024];
     char crash_method[32];   /* pvpanic, nmi, hyperv, none */
     char crash_detail[32];
+    bool hv_known;           /* the hypervisor logged Hyper-V crash parameters */
+    uint64_t hv[5];          /* code, p1..p4 */
     bool triggered;          /* a fault has fired: an agent that goes quiet is now a hang */
     long fire_pid;
     const cl_fault *fired;

@@ -27,6 +27,7 @@ static const struct {
     { "nmi_watchdog", "kernel/nmi_watchdog" },
     { "sysctl.kernel.panic_on_oops", "kernel/panic_on_oops" },
     { "sysctl.kernel.hung_task_panic", "kernel/hung_task_panic" },
+    { "sysctl.kernel.hung_task_timeout_secs", "kernel/hung_task_timeout_secs" },
     { "sysctl.kernel.softlockup_panic", "kernel/softlockup_panic" },
     { "sysctl.kernel.panic_on_rcu_stall", "kernel/panic_on_rcu_stall" },
     { "sysctl.kernel.hardlockup_panic", "kernel/hardlockup_panic" },

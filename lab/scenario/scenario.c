@@ -158,14 +158,16 @@ static bool parse_timeouts(const yctx *c, const yt_node *t, cl_scenario *s)
     s->t_step = 60;
     s->t_observe = 60;
     s->t_run = 600;
+    s->t_guest_dump = 600;
     if (!t)
         return true;
-    static const char *const known[] = { "boot", "step", "observe", "run", NULL };
+    static const char *const known[] = { "boot", "step", "observe", "run", "guest_dump", NULL };
     return y_expect_map(c, t, "timeouts") && y_check_keys(c, t, "timeouts", known) &&
            opt_seconds(c, t, "boot", "timeouts.boot", &s->t_boot) &&
            opt_seconds(c, t, "step", "timeouts.step", &s->t_step) &&
            opt_seconds(c, t, "observe", "timeouts.observe", &s->t_observe) &&
-           opt_seconds(c, t, "run", "timeouts.run", &s->t_run);
+           opt_seconds(c, t, "run", "timeouts.run", &s->t_run) &&
+           opt_seconds(c, t, "guest_dump", "timeouts.guest_dump", &s->t_guest_dump);
 }
 
 static bool parse_capture(const yctx *c, const yt_node *cap, cl_scenario *s)
@@ -174,11 +176,13 @@ static bool parse_capture(const yctx *c, const yt_node *cap, cl_scenario *s)
     s->dump_format = win ? CL_DUMPFMT_WIN_DMP : CL_DUMPFMT_KDUMP_ZLIB;
     s->screenshot = win;
     s->nmi_on_hang = true;
+    s->guest_dump = win;
     if (!cap)
         return true;
-    static const char *const known[] = { "dump_format", "screenshot", "nmi_on_hang", NULL };
+    static const char *const known[] = { "dump_format", "screenshot", "nmi_on_hang", "guest_dump", NULL };
     if (!y_expect_map(c, cap, "capture") || !y_check_keys(c, cap, "capture", known) ||
         !opt_bool(c, cap, "screenshot", "capture.screenshot", &s->screenshot) ||
+        !opt_bool(c, cap, "guest_dump", "capture.guest_dump", &s->guest_dump) ||
         !opt_bool(c, cap, "nmi_on_hang", "capture.nmi_on_hang", &s->nmi_on_hang))
         return false;
     const yt_node *v = cl_scenario_opt(cap, "dump_format", NULL);

@@ -115,6 +115,10 @@ typedef struct {
     cl_dump_format dump_format;
     bool screenshot;               /* default true for windows */
     bool nmi_on_hang;              /* escalate a hang with an NMI before the dump; default true */
+    bool guest_dump;               /* let the guest go on after its crash (QEMU panic action none) to
+                                      write its own dump and reboot, then collect that dump through
+                                      the agent; default true for windows, false for linux */
+    double t_guest_dump;           /* how long the guest may take to come back with it; default 600 */
 } cl_scenario;
 
 /* Loads and validates a scenario. On error returns NULL and sets an error whose message

@@ -220,10 +220,11 @@ static void test_fault_cmdline(void)
         return;
     CL_AUTOFREE char *c1 = cl_scenario_fault_cmdline(s);
     char want[1024];
-    snprintf(want, sizeof(want), "%s hung_task_panic=0 unknown_nmi_panic=1", cl_fault_lookup("hang-irp")->linux_.cmdline);
+    snprintf(want, sizeof(want), "%s softlockup_panic=0 unknown_nmi_panic=1",
+             cl_fault_lookup("spinlock-deadlock")->linux_.cmdline);
     CHECK_STR(c1, want);
-    CHECK(c1 && word_count(c1, "hung_task_panic=1") == 1);
-    CHECK(c1 && strstr(c1, "hung_task_panic=1") < strstr(c1, "hung_task_panic=0"));   /* the later one wins */
+    CHECK(c1 && word_count(c1, "softlockup_panic=1") == 1);
+    CHECK(c1 && strstr(c1, "softlockup_panic=1") < strstr(c1, "softlockup_panic=0"));   /* the later one wins */
 
     const char *ids[] = { "null-deref", "stack-trash", "double-free", "null-deref" };
     CL_AUTOPTR(cl_scenario) s2 = parse(HEAD "  - trigger: null-deref\n  - trigger: stack-trash\n"

@@ -38,7 +38,7 @@ static void submit_usage(FILE *f)
             "  --dump-format F      kdump-zlib | elf | win-dmp | none\n"
             "  --driver PATH        load this driver build instead of the scenario's install path\n"
             "  --guest DIR          guest files for these jobs\n"
-            "  --warm               start from a saved booted guest (crashlab run --warm)\n"
+            "  --warm | --cold      start from a saved booted guest, or boot from scratch (crashlab run's default otherwise)\n"
             "  --batch NAME         a label grouping these jobs\n"
             "  --max-attempts N     attempts before an infrastructure error is final\n"
             "Prints the new job ids, one a line.\n");
@@ -48,18 +48,18 @@ int cl_cmd_submit(int argc, char **argv)
 {
     const char *state = NULL, *matrix = NULL, *accel = NULL, *dump = NULL, *driver = NULL, *guest = NULL, *batch = NULL;
     int priority = 0, max_attempts = 0;
-    bool warm = false;
+    int warm = -1;
     static const struct option longopts[] = {
         STATE_OPT, { "matrix", required_argument, NULL, 'm' }, { "priority", required_argument, NULL, 'p' },
         { "accel", required_argument, NULL, 'a' }, { "dump-format", required_argument, NULL, 'd' },
         { "driver", required_argument, NULL, 'D' }, { "guest", required_argument, NULL, 'g' },
-        { "warm", no_argument, NULL, 'w' }, { "batch", required_argument, NULL, 'b' },
+        { "warm", no_argument, NULL, 'w' }, { "cold", no_argument, NULL, 'C' }, { "batch", required_argument, NULL, 'b' },
         { "max-attempts", required_argument, NULL, 'M' }, { "help", no_argument, NULL, 'h' }, { 0 },
     };
     optind = 1;
     int ch;
     char *end;
-    while ((ch = getopt_long(argc, argv, "s:m:p:a:d:D:g:wb:M:h", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "s:m:p:a:d:D:g:wCb:M:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 's': state = optarg; break;
         case 'm': matrix = optarg; break;
@@ -67,7 +67,8 @@ int cl_cmd_submit(int argc, char **argv)
         case 'd': dump = optarg; break;
         case 'D': driver = optarg; break;
         case 'g': guest = optarg; break;
-        case 'w': warm = true; break;
+        case 'w': warm = 1; break;
+        case 'C': warm = 0; break;
         case 'b': batch = optarg; break;
         case 'p':
             priority = (int)strtol(optarg, &end, 10);
@@ -125,8 +126,8 @@ int cl_cmd_submit(int argc, char **argv)
             json_object_object_add(o, "driver", json_object_new_string(realpath(driver, abs) ? abs : driver));
         if (guest)
             json_object_object_add(o, "guest", json_object_new_string(realpath(guest, abs) ? abs : guest));
-        if (warm)
-            json_object_object_add(o, "warm", json_object_new_boolean(1));
+        if (warm >= 0)
+            json_object_object_add(o, "warm", json_object_new_boolean(warm));
         if (priority || !cl_json_get(spec, "priority"))
             json_object_object_add(spec, "priority", json_object_new_int(priority));
         if (batch)
@@ -222,7 +223,7 @@ int cl_cmd_wait(int argc, char **argv)
     int ch;
     const char *use = "usage: crashlab wait ID...|--all [--timeout SECONDS] [--state DIR]\n"
                       "Exit: 0 every job ended with the expected verdict, 1 some did not (or were cancelled),\n"
-                      "3 no daemon, 4 timeout.\n";
+                      "3 no daemon (or no such job), 4 timeout. --all: every job not finished when wait starts.\n";
     while ((ch = getopt_long(argc, argv, "s:at:h", longopts, NULL)) != -1) {
         switch (ch) {
         case 's': state = optarg; break;
@@ -241,37 +242,55 @@ int cl_cmd_wait(int argc, char **argv)
             fprintf(stderr, "crashlab wait: '%s' is not a job id\n", argv[i]);
             return 2;
         }
+    /* The jobs to wait for: those named, or every job not finished yet when we start. */
+    json_object *ids = json_object_new_array();
+    for (int i = optind; i < argc; i++)
+        json_object_array_add(ids, json_object_new_int64(parse_id(argv[i])));
+    if (all) {
+        json_object *req = json_object_new_object();
+        json_object_object_add(req, "op", json_object_new_string("status"));
+        json_object_object_add(req, "unfinished", json_object_new_boolean(1));
+        json_object *r = call(state, req, "wait");
+        if (!r) {
+            json_object_put(ids);
+            return 3;
+        }
+        json_object *jobs = cl_json_get(r, "jobs");
+        for (size_t i = 0; i < json_object_array_length(jobs); i++)
+            json_object_array_add(ids, json_object_new_int64(cl_json_int(json_object_array_get_idx(jobs, i), "id", 0)));
+        json_object_put(r);
+        if (!json_object_array_length(ids)) {
+            json_object_put(ids);
+            return 0;
+        }
+    }
     double deadline = timeout > 0 ? cl_now() + timeout : 0;
     for (;;) {
-        json_object *r = get_jobs(state, 0);
-        if (!r)
+        json_object *req = json_object_new_object();
+        json_object_object_add(req, "op", json_object_new_string("status"));
+        json_object_object_add(req, "ids", json_object_get(ids));
+        json_object *r = call(state, req, "wait");
+        if (!r) {
+            json_object_put(ids);
             return 3;
+        }
         json_object *jobs = cl_json_get(r, "jobs");
         bool pending = false, bad = false;
-        int seen = 0;
         for (size_t i = 0; i < json_object_array_length(jobs); i++) {
             json_object *j = json_object_array_get_idx(jobs, i);
-            int64_t id = cl_json_int(j, "id", 0);
-            bool want = all;
-            for (int k = optind; k < argc && !want; k++)
-                want = parse_id(argv[k]) == id;
-            if (!want)
-                continue;
-            seen++;
             if (!is_final(j))
                 pending = true;
             else if (strcmp(cl_json_str(j, "state", ""), "done") || cl_json_int(j, "exit_code", -1) != 0)
                 bad = true;
         }
         json_object_put(r);
-        if (!all && seen != argc - optind) {
-            fprintf(stderr, "crashlab wait: the daemon does not know some of these jobs\n");
-            return 2;
-        }
-        if (!pending)
+        if (!pending) {
+            json_object_put(ids);
             return bad ? 1 : 0;
+        }
         if (deadline && cl_now() > deadline) {
             fprintf(stderr, "crashlab wait: timed out\n");
+            json_object_put(ids);
             return 4;
         }
         usleep(500 * 1000);

@@ -194,28 +194,39 @@ static json_object *op_submit(cl_daemon *d, json_object *req)
     return r;
 }
 
+/* {"id":N}, {"ids":[...]}, {"unfinished":true} (queued and running only), or every job. */
 static json_object *op_status(cl_daemon *d, json_object *req)
 {
     CL_AUTOPTR(cl_error) err = NULL;
     json_object *arr = json_object_new_array();
+    json_object *ids = cl_json_get(req, "ids");
     int64_t id = cl_json_int(req, "id", 0);
-    if (id > 0) {
-        CL_AUTOPTR(cl_job) j = cl_queue_get(d->q, id, &err);
-        if (!j) {
-            json_object_put(arr);
-            return reply_error("%s", err->msg);
+    if (id > 0 || (ids && json_object_is_type(ids, json_type_array))) {
+        size_t n = id > 0 ? 1 : json_object_array_length(ids);
+        for (size_t i = 0; i < n; i++) {
+            int64_t want = id > 0 ? id : json_object_get_int64(json_object_array_get_idx(ids, i));
+            CL_AUTOPTR(cl_job) j = cl_queue_get(d->q, want, &err);
+            if (!j) {
+                json_object_put(arr);
+                return reply_error("%s", err->msg);
+            }
+            json_object_array_add(arr, cl_job_to_json(j));
         }
-        json_object_array_add(arr, cl_job_to_json(j));
     } else {
-        cl_job **jobs = NULL;
-        size_t n = 0;
-        if (!cl_queue_list(d->q, CL_JOB_STATE_LAST, &jobs, &n, &err)) {
-            json_object_put(arr);
-            return reply_error("%s", err->msg);
+        json_object *uf = cl_json_get(req, "unfinished");
+        bool unfinished = uf && json_object_get_boolean(uf);
+        cl_job_state states[2] = { CL_JOB_QUEUED, CL_JOB_RUNNING };
+        for (int k = 0; k < (unfinished ? 2 : 1); k++) {
+            cl_job **jobs = NULL;
+            size_t n = 0;
+            if (!cl_queue_list(d->q, unfinished ? states[k] : CL_JOB_STATE_LAST, &jobs, &n, &err)) {
+                json_object_put(arr);
+                return reply_error("%s", err->msg);
+            }
+            for (size_t i = 0; i < n; i++)
+                json_object_array_add(arr, cl_job_to_json(jobs[i]));
+            cl_job_list_free(jobs, n);
         }
-        for (size_t i = 0; i < n; i++)
-            json_object_array_add(arr, cl_job_to_json(jobs[i]));
-        cl_job_list_free(jobs, n);
     }
     json_object *r = reply_ok();
     json_object_object_add(r, "jobs", arr);
@@ -265,6 +276,8 @@ static json_object *op_hosts(cl_daemon *d)
         json_object_object_add(o, "vcpus_used", json_object_new_int((int)h->vcpu_used));
         if (h->guest_dir)
             json_object_object_add(o, "guest_dir", json_object_new_string(h->guest_dir));
+        if (h->disabled)
+            json_object_object_add(o, "disabled", json_object_new_string(h->disabled));
         json_object_array_add(arr, o);
     }
     json_object *r = reply_ok();
@@ -426,8 +439,18 @@ static bool setup(cl_daemon *d, const char *state_opt, const char *hosts_file, c
         return false;
     }
     int total = 0;
-    for (size_t i = 0; i < d->hosts.n; i++)
+    bool embedded = false;
+    for (size_t i = 0; i < d->hosts.n; i++) {
         total += d->hosts.v[i].slots;
+        embedded |= !d->hosts.v[i].uri;
+    }
+    /* Refuse now rather than fail every job later: the embedded driver's QEMU (another
+     * user) must reach each slot's root under the state directory. */
+    char blocker[PATH_MAX];
+    if (embedded && geteuid() == 0 && !cl_path_world_reachable(d->state, false, blocker, sizeof(blocker)))
+        return cl_error_set(errp, CL_ERR_INVAL,
+                            "serve: QEMU runs as another user and cannot enter '%s' on the way to the state directory '%s' (chmod o+x it)",
+                            blocker, d->state);
     d->max_running = slots > 0 && slots < total ? slots : total;
     if (d->max_running > CL_DAEMON_MAX_RUNNING)
         d->max_running = CL_DAEMON_MAX_RUNNING;

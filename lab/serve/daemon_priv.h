@@ -71,7 +71,8 @@ bool cl_recover(cl_daemon *d, cl_error **errp);
 int cl_recover_destroy_domains(cl_daemon *d, const char *host, int slot, const char *run_id);
 
 /* Copies the guest files to every host that names a guest_pool (remote hosts), checksum
- * verified, and sets host->guest_dir to where they are there. */
+ * verified, and sets host->guest_dir to where they are there; a host where that fails is
+ * disabled (logged) until the next start. */
 bool cl_guest_sync_hosts(cl_daemon *d, cl_error **errp);
 
 /* The state directory of a host's slot (its own embedded root). */

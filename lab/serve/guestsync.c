@@ -197,8 +197,14 @@ bool cl_guest_sync_hosts(cl_daemon *d, cl_error **errp)
         int status = 0;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
             ;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !len)
-            return cl_error_set(errp, CL_ERR_VIRT, "guest sync: the guest files could not be put on host '%s' (see above)", h->name);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !len) {
+            /* One unreachable host must not keep the fleet from working: it sits out
+             * until the next start. */
+            free(h->disabled);
+            h->disabled = strdup("its guest files could not be put there (see the daemon's log)");
+            cl_daemon_log(d, "host %s takes no jobs: the guest files could not be put there", h->name);
+            continue;
+        }
         free(h->guest_dir);
         h->guest_dir = strdup(target);
         cl_daemon_log(d, "guest files on host %s verified in %s (%.1f s)", h->name, target, cl_now() - t);

@@ -38,6 +38,7 @@ void cl_hosts_clear(cl_hosts *h)
         free(h->v[i].uri);
         free(h->v[i].guest_pool);
         free(h->v[i].guest_dir);
+        free(h->v[i].disabled);
     }
     free(h->v);
     h->v = NULL;
@@ -161,6 +162,13 @@ bool cl_hosts_parse(const char *name, const char *text, cl_hosts *out, cl_error 
         cl_error_set(errp, CL_ERR_INVAL, "%s: no [host] section", name);
         goto fail;
     }
+    for (size_t i = 0; i < h.n; i++)
+        if (h.v[i].uri && strstr(h.v[i].uri, "/embed") && h.v[i].slots > 1) {
+            /* Two processes on one embedded root confuse each other. */
+            cl_error_set(errp, CL_ERR_INVAL, "%s: host '%s': an explicit embedded root holds one run at a time; "
+                         "use 'uri = embedded' (a root per slot) or slots = 1", name, h.v[i].name);
+            goto fail;
+        }
     *out = h;
     return true;
 fail:
@@ -192,5 +200,5 @@ bool cl_host_fits_ever(const cl_host *h, unsigned mem, unsigned vcpus)
 
 bool cl_host_fits_now(const cl_host *h, unsigned mem, unsigned vcpus)
 {
-    return h->used < h->slots && h->mem_used + mem <= h->memory_mb && h->vcpu_used + vcpus <= h->vcpus;
+    return !h->disabled && h->used < h->slots && h->mem_used + mem <= h->memory_mb && h->vcpu_used + vcpus <= h->vcpus;
 }

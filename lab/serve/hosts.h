@@ -32,6 +32,7 @@ typedef struct {
     int used;
     unsigned mem_used, vcpu_used;
     char *guest_dir;        /* where the guest files are on that host, once synced */
+    char *disabled;         /* why the host takes no jobs (its guest files could not be put there) */
 } cl_host;
 
 typedef struct {

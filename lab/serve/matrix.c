@@ -87,20 +87,20 @@ bool cl_matrix_expand_text(const char *name, const char *text, size_t len, json_
         return false;
     if (root->type != YT_MAP)
         return fail(errp, name, root, "a matrix is a mapping (name, scenarios, profiles, drivers, dump_formats, accels)");
-    static const char *const known[] = { "name", "priority", "scenarios", "profiles", "drivers", "dump_formats", "accels", NULL };
+    static const char *const known[] = { "name", "priority", "scenarios", "profiles", "drivers", "dump_formats", "accels", "starts", NULL };
     for (size_t i = 0; i < root->n; i++) {
         bool ok = false;
         for (const char *const *k = known; *k && !ok; k++)
             ok = !strcmp(root->items[2 * i]->text, *k);
         if (!ok) {
             char msg[160];
-            snprintf(msg, sizeof(msg), "unknown key '%.60s' (name, priority, scenarios, profiles, drivers, dump_formats, accels)",
+            snprintf(msg, sizeof(msg), "unknown key '%.60s' (name, priority, scenarios, profiles, drivers, dump_formats, accels, starts)",
                      root->items[2 * i]->text);
             return fail(errp, name, root->items[2 * i], msg);
         }
     }
-    static axis scen, prof, drv, dump, acc;
-    scen.n = prof.n = drv.n = dump.n = acc.n = 0;
+    static axis scen, prof, drv, dump, acc, start;
+    scen.n = prof.n = drv.n = dump.n = acc.n = start.n = 0;
     const yt_node *n;
     if (!(n = map_get(root, "scenarios")))
         return fail(errp, name, root, "a matrix needs 'scenarios'");
@@ -114,6 +114,17 @@ bool cl_matrix_expand_text(const char *name, const char *text, size_t len, json_
         return false;
     if ((n = map_get(root, "accels")) && !read_list(name, n, "accels", &acc, errp))
         return false;
+    /* Optional: cold boot against restore from a saved guest (crashlab run --cold/--warm).
+     * Only when given does the key grow a sixth part, so older keys keep matching. */
+    bool with_start = false;
+    if ((n = map_get(root, "starts"))) {
+        if (!read_list(name, n, "starts", &start, errp))
+            return false;
+        with_start = true;
+        for (size_t i = 0; i < start.n; i++)
+            if (strcmp(start.v[i].value, "cold") && strcmp(start.v[i].value, "warm"))
+                return cl_error_set(errp, CL_ERR_INVAL, "%s: start '%s' is not one of cold, warm", name, start.v[i].value);
+    }
     static const char *const dumps[] = { "kdump-zlib", "elf", "win-dmp", "none", NULL };
     static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
     for (size_t i = 0; i < dump.n; i++) {
@@ -130,11 +141,11 @@ bool cl_matrix_expand_text(const char *name, const char *text, size_t len, json_
         if (!ok)
             return cl_error_set(errp, CL_ERR_INVAL, "%s: accelerator '%s' is not one of auto, kvm, tcg", name, acc.v[i].value);
     }
-    axis *ax[] = { &prof, &drv, &dump, &acc };
-    for (size_t i = 0; i < 4; i++)
+    axis *ax[] = { &prof, &drv, &dump, &acc, &start };
+    for (size_t i = 0; i < 5; i++)
         if (!ax[i]->n)
             ax[i]->v[ax[i]->n++] = (axis_item){ NULL, NULL };
-    size_t total = scen.n * prof.n * drv.n * dump.n * acc.n;
+    size_t total = scen.n * prof.n * drv.n * dump.n * acc.n * start.n;
     if (total + json_object_array_length(jobs) > CL_MATRIX_MAX_JOBS)
         return cl_error_set(errp, CL_ERR_INVAL, "%s: %zu jobs; at most %d", name, total, CL_MATRIX_MAX_JOBS);
 
@@ -171,7 +182,8 @@ bool cl_matrix_expand_text(const char *name, const char *text, size_t len, json_
         for (size_t p = 0; p < prof.n; p++)
             for (size_t d = 0; d < drv.n; d++)
                 for (size_t f = 0; f < dump.n; f++)
-                    for (size_t a = 0; a < acc.n; a++) {
+                    for (size_t a = 0; a < acc.n; a++)
+                    for (size_t w = 0; w < start.n; w++) {
                         json_object *spec = json_object_new_object(), *o = json_object_new_object(),
                                     *labels = json_object_new_object();
                         json_object_object_add(spec, "scenario", json_object_new_string(abs));
@@ -195,10 +207,15 @@ bool cl_matrix_expand_text(const char *name, const char *text, size_t len, json_
                         add_label(labels, "driver", drv.v[d].name);
                         add_label(labels, "dump_format", dump.v[f].name);
                         add_label(labels, "accel", acc.v[a].name);
+                        if (with_start) {
+                            add_label(labels, "start", start.v[w].name);
+                            json_object_object_add(o, "warm", json_object_new_boolean(!strcmp(start.v[w].value, "warm")));
+                        }
                         char key[1024];
-                        snprintf(key, sizeof(key), "%s/%s/%s/%s/%s", sname, prof.v[p].name ? prof.v[p].name : "default",
+                        snprintf(key, sizeof(key), "%s/%s/%s/%s/%s%s%s", sname, prof.v[p].name ? prof.v[p].name : "default",
                                  drv.v[d].name ? drv.v[d].name : "default", dump.v[f].name ? dump.v[f].name : "default",
-                                 acc.v[a].name ? acc.v[a].name : "default");
+                                 acc.v[a].name ? acc.v[a].name : "default", with_start ? "/" : "",
+                                 with_start ? start.v[w].name : "");
                         json_object_object_add(o, "labels", labels);
                         json_object_object_add(o, "key", json_object_new_string(key));
                         json_object_object_add(spec, "options", o);

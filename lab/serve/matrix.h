@@ -10,9 +10,10 @@
  *     - {name: dev, path: build/linux/labfault.ko}
  *   dump_formats: [kdump-zlib, elf]     # optional
  *   accels: [tcg]                       # optional
+ *   starts: [cold, warm]                # optional: boot, or restore a saved guest
  *
  * An absent axis has one element: "the scenario's own". Each job carries labels naming
- * its coordinates and a key "scenario/profile/driver/dump/accel" that reports use to match
+ * its coordinates and a key "scenario/profile/driver/dump/accel[/start]" that reports use to match
  * tonight's runs with last night's. Documented in lab/serve/README.md.
  */
 #ifndef CL_SERVE_MATRIX_H

@@ -214,10 +214,15 @@ static void chart(cl_buf *b, const cl_runs *runs)
         bw = 14;
     if (bw < 2)
         bw = 2;
+    double last_x = -1e9;
     for (size_t i = 0; i < runs->n; i++) {
         const cl_run_entry *e = &runs->v[i];
         double s = run_seconds(e), t = e->started > 0 ? e->started : t0;
         double x = pad + 2 + (t - t0) / span * (W - pad - 10 - bw), h = s / smax * (H - pad - 10);
+        /* Runs that started together (parallel slots) stand side by side. */
+        if (x < last_x + bw + 1)
+            x = last_x + bw + 1;
+        last_x = x;
         const char *cls = run_infra(e) ? "infra" : run_ok(e) ? "ok" : "bad";
         cl_buf_addf(b, "<rect class=\"bar %s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"><title>", cls, x,
                     H - pad - h, bw, h < 1 ? 1 : h);

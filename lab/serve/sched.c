@@ -155,8 +155,8 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
         append_arg(argv, &argc, v);
     }
     json_object *warm = cl_json_get(opts, "warm");
-    if (warm && json_object_get_boolean(warm))
-        append_arg(argv, &argc, "--warm");
+    if (warm)
+        append_arg(argv, &argc, json_object_get_boolean(warm) ? "--warm" : "--cold");
 
     int logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (logfd >= 0) {

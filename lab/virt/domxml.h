@@ -43,6 +43,8 @@ typedef struct {
     const char *agent_socket;    /* qemu-ga channel, bound by QEMU here */
     const cl_smbios *smbios;     /* NULL fields get the lab's own strings */
     const char *uuid;            /* NULL: libvirt picks one; fixed for saved (warm) guests */
+    bool panic_continue;         /* QEMU reports the panic but does not stop the guest, so the
+                                    guest can write its own dump (-action panic=none) */
 } cl_domxml_opts;
 
 /* All enlightenments the windows profile asks for. */

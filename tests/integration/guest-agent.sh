@@ -160,22 +160,30 @@ ok(st["exitcode"] == 1 and o.get("ok") is False and "size" in o.get("error", "")
 st, o = agent.labagent("frobnicate")
 ok(st["exitcode"] == 2 and o.get("ok") is False, "labagent exits 2 on bad usage", st["stdout"])
 
-# pool-leak: counts visible while it runs and after.
-pid = agent.run(["/usr/bin/labagent", "trigger", "pool-leak", "tag=Lk42", "size=2048", "rate=400", "duration_ms=3000"], wait=False)
-time.sleep(1.5)
-st, mid = agent.labagent("status")
+# pool-leak: counts visible while it runs, and exactly rate x duration at the end.
+def poll_status(pred, timeout):
+    end = time.monotonic() + timeout
+    while True:
+        st, o = agent.labagent("status")
+        if pred(o) or time.monotonic() > end:
+            return o
+        time.sleep(0.3)
+
+def count(o, name):
+    return int(o.get("ground_truth", {}).get(name, "0x0"), 16)
+
+pid = agent.run(["/usr/bin/labagent", "trigger", "pool-leak", "tag=Lk42", "size=2048", "rate=400", "duration_ms=4000"], wait=False)
+mid = poll_status(lambda o: o.get("state") != "armed" and count(o, "allocations") > 0, 20)
 slab = agent.run(["/bin/sh", "-c", "grep '^labfault_Lk42 ' /proc/slabinfo"])
-leak = agent.status(pid, 30)
+leak = agent.status(pid, 60)
 st, end = agent.labagent("status")
-gt_mid, gt_end = mid.get("ground_truth", {}), end.get("ground_truth", {})
-n_mid = int(gt_mid.get("allocations", "0x0"), 16)
-n_end = int(gt_end.get("allocations", "0x0"), 16)
+n_mid, n_end = count(mid, "allocations"), count(end, "allocations")
 first = json.loads(leak["stdout"] or "{}")
 ok(leak.get("exitcode") == 0 and first.get("ok") and first.get("fault") == "pool-leak"
    and "cache" in first.get("ground_truth", {}), "pool-leak trigger prints its ground truth and returns", leak["stdout"] + leak["stderr"])
-ok(mid.get("state") == "fired" and 0 < n_mid < n_end, "pool-leak: STATUS shows allocations growing (%d then %d)" % (n_mid, n_end), json.dumps(gt_mid))
-ok(end.get("state") == "done" and int(gt_end.get("bytes", "0x0"), 16) == 2048 * n_end and 900 <= n_end <= 1300,
-   "pool-leak: done, %d blocks of 2048 bytes at 400/s for 3 s" % n_end, json.dumps(gt_end))
+ok(mid.get("state") == "fired" and 0 < n_mid < n_end, "pool-leak: STATUS shows allocations growing (%d then %d)" % (n_mid, n_end), json.dumps(mid))
+ok(end.get("state") == "done" and n_end == 1600 and count(end, "bytes") == 2048 * 1600 and count(end, "capped") == 0,
+   "pool-leak: done, 1600 blocks of 2048 bytes (400/s for 4 s)", json.dumps(end))
 ok(slab.get("exitcode") == 0 and slab["stdout"].startswith("labfault_Lk42 "),
    "pool-leak: /proc/slabinfo has the tagged cache labfault_Lk42", slab["stdout"] + slab["stderr"])
 
@@ -191,8 +199,8 @@ ok(st["exitcode"] == 1 and o.get("ok") is False, "fire with nothing armed is an 
 # hang-irp-cancel: a killable wait. khungtaskd must not see it (hung_task_panic=1, 5 s),
 # and SIGKILL must end it.
 pid = agent.run(["/usr/bin/labagent", "trigger", "hang-irp-cancel"], wait=False)
-time.sleep(1.0)
-st, o = agent.labagent("status")
+o = poll_status(lambda o: o.get("fault") == "hang-irp-cancel" and o.get("state") == "fired", 20)
+st = {"stdout": json.dumps(o)}
 task_pid = int(o.get("ground_truth", {}).get("pid", "0x0"), 16)
 ok(o.get("state") == "fired" and task_pid > 0, "hang-irp-cancel: the caller waits in the module (pid %d)" % task_pid, st["stdout"])
 st, o = agent.labagent("arm", "null-deref")

@@ -50,6 +50,15 @@ for sc in scenarios/linux/*.yaml; do
         fi
         ;;
     esac
+    if [ "$name" = guest-dump ]; then
+        # The guest ran on after its panic, came back, and its file was fetched and verified.
+        ladder=$(json "$res" '" ".join(x["step"] for x in d["capture"]["ladder"])')
+        check "$name: ladder went through guest-back and collect ($ladder)" grep -q "guest-back collect" <<<"$ladder"
+        f=$(json "$res" 'd["capture"]["guest_dumps"][0].get("path","")')
+        want=$(json "$res" 'd["capture"]["guest_dumps"][0].get("sha256","")')
+        check "$name: guest dump fetched, sha256 verified on the host" \
+            test -n "$f" -a "$(sha256sum <"$work/results/t-$name/$f" | cut -d' ' -f1)" = "$want"
+    fi
     check "$name: no partial directory left" test -z "$(ls -A "$work/results" | grep '^\.' )"
 done
 after=$(guest_sums)

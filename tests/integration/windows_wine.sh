@@ -10,11 +10,9 @@ ROOT=$PWD
 OUT=build/windows
 SYS=$OUT/labfault.sys
 AGENT=$OUT/labagent.exe
-export WINEPREFIX=$ROOT/build/wine-test
 export WINEDEBUG=-all,err+ntoskrnl
 export WINEDLLOVERRIDES="mscoree,mshtml="
 export PATH=/usr/lib/wine:$PATH
-LOG=$ROOT/build/test-logs/windows_wine.system.log
 fails=0
 pids=()
 
@@ -32,6 +30,8 @@ cleanup() {
     wait 2>/dev/null
 }
 trap cleanup EXIT
+# A signal still runs the EXIT trap (and so kills the wineserver).
+trap 'exit 143' TERM INT HUP
 
 # jq-free JSON access: json FILE EXPR (python expression over d).
 json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,bool) else str(v).lower())' "$1" "$2" 2>/dev/null; }
@@ -47,9 +47,11 @@ for tool in wine64 wineserver x86_64-w64-mingw32-objdump osslsigncode python3 op
     command -v "$tool" >/dev/null || { nok "tool $tool present"; exit 1; }
 done
 [ -f "$SYS" ] && [ -f "$AGENT" ] || { nok "build outputs exist" "run make first"; exit 1; }
-T=$(mktemp -d build/wine-test.tmp.XXXXXX)
-T=$ROOT/$T
-trap 'cleanup; rm -rf "$T"' EXIT
+# Everything of this run lives in $T, so two runs at once cannot meet.
+T=$ROOT/$(mktemp -d build/wine-test.tmp.XXXXXX)
+export WINEPREFIX=$T/prefix
+LOG=$T/system.log
+trap 'cleanup; mkdir -p build/test-logs; cp "$LOG" build/test-logs/windows_wine.system.log 2>/dev/null; rm -rf "$T"' EXIT
 
 # --- PE properties -------------------------------------------------------------------
 x86_64-w64-mingw32-objdump -p "$SYS" >"$T/sys.pe"
@@ -57,8 +59,9 @@ check "labfault.sys subsystem is native (1)" grep -Eq '^Subsystem[[:space:]]+000
 grep 'DLL Name:' "$T/sys.pe" | awk '{print $3}' | sort -u >"$T/dlls"
 check "labfault.sys imports only ntoskrnl.exe and HAL.dll" \
     test "$(tr '\n' ' ' <"$T/dlls")" = "HAL.dll ntoskrnl.exe "
-check "labfault.sys exports nothing but is a DLL image with relocations" \
-    grep -q 'Base Relocation Directory' "$T/sys.pe"
+nexp=$(awk '/\[Ordinal\/Name Pointer\] Table/ {f=1; next} /Function Table|Import Tables/ {f=0} f && /\[ *[0-9]+\]/' "$T/sys.pe" | wc -l)
+check "labfault.sys is relocatable and exports no names ($nexp)" \
+    bash -c "grep -q 'Base Relocation Directory' '$T/sys.pe' && test $nexp = 0"
 osslsigncode verify -CAfile "$OUT/labfault-test.crt" -in "$SYS" >"$T/verify" 2>&1
 check "labfault.sys signature verifies against the test certificate" \
     grep -q 'Signature verification: ok' "$T/verify"
@@ -71,9 +74,7 @@ x86_64-w64-mingw32-objdump -p "$AGENT" >"$T/agent.pe"
 check "labagent.exe is a console program (subsystem 3)" grep -Eq '^Subsystem[[:space:]]+00000003' "$T/agent.pe"
 
 # --- a private Wine ----------------------------------------------------------------
-wineserver -k 2>/dev/null
-rm -rf "$WINEPREFIX"
-mkdir -p "$WINEPREFIX" "$(dirname "$LOG")"
+mkdir -p "$WINEPREFIX"
 : >"$LOG"
 # Create the prefix and let its first-run setup finish completely (wineserver -w): until
 # then the service database is locked and StartService times out.
@@ -83,10 +84,11 @@ timeout 180 wine64 wineboot -i >>"$LOG" 2>&1
 wine64 reg add 'HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug' /v Debugger /d false /f >>"$LOG" 2>&1
 timeout 180 wineserver -w
 check "wine prefix created ($((SECONDS - start)) s)" test -d "$WINEPREFIX/drive_c/windows/system32"
-# Now the persistent server, and the system processes (services.exe, later each
+# Now the persistent server (60 s after the last client, so that even a SIGKILLed test
+# leaves nothing behind for long), and the system processes (services.exe, later each
 # winedevice.exe) started by a command whose stderr is the log: they inherit it, and the
 # log is where Wine's ntoskrnl reports KeBugCheckEx.
-wineserver -p
+wineserver -p60
 timeout 60 wine64 wineboot >>"$LOG" 2>&1
 DRV="$WINEPREFIX/drive_c/windows/system32/drivers/labfault.sys"
 cp "$SYS" "$DRV"
@@ -128,6 +130,12 @@ check "install-cert: the certificate is in LocalMachine\\Root" grep -qi 'Blob' "
 wine64 reg query "HKLM\\Software\\Microsoft\\SystemCertificates\\TrustedPublisher\\Certificates\\$thumb" >"$T/reg" 2>&1
 check "install-cert: and in TrustedPublisher" grep -qi 'Blob' "$T/reg"
 
+agent "$T/c" install-cert "Z:${ROOT//\//\\}\\$OUT\\labfault-test.crt"; rc=$?
+check "install-cert FILE (PEM) gives the same thumbprint" \
+    test "$rc $(json "$T/c" 'd["thumbprint"]')" = "0 $want"
+agent "$T/c" install-cert /nonexistent.cer; rc=$?
+check "install-cert with a missing file: exit 1" test "$rc" = 1
+
 agent "$T/i" install-driver 'C:\windows\system32\drivers\labfault.sys'; rc=$?
 check "install-driver creates and starts the kernel service" \
     test "$rc" = 0 -a "$(json "$T/i" 'd["state"]')" = running
@@ -165,6 +173,34 @@ for f in $faults; do
     check "arm $f: ground truth has thread ${keys[$f]:-?}" test "$rc" = 0 -a "$good" = true
 done
 check "every fault in faults.def was armed ($nf)" test "$nf" = 15
+# The driver's own range checks must accept everything the catalogue accepts: arm every
+# fault with all its parameters at their minimum, then at their maximum.
+if build/crashlab faults --json >"$T/cat.json" 2>/dev/null; then
+    python3 - "$T/cat.json" >"$T/extremes" <<'PY'
+import json, sys
+for f in json.load(open(sys.argv[1]))["faults"]:
+    for end in ("min", "max"):
+        args = []
+        for p in f["params"]:
+            if p["type"] == "uint":
+                args.append("%s=%d" % (p["name"], p[end]))
+            elif p["type"] == "bool":
+                args.append("%s=%s" % (p["name"], "false" if end == "min" else "true"))
+            elif p["type"] == "tag":
+                args.append("%s=%s" % (p["name"], "A" if end == "min" else "Zz9_"))
+        print(f["id"], " ".join(args))
+PY
+    bad=""
+    while read -r f args; do
+        # shellcheck disable=SC2086
+        agent "$T/a" arm "$f" $args || bad="$bad $f($args)"
+    done <"$T/extremes"
+    check "the driver accepts the catalogue's minimum and maximum of every parameter ($(wc -l <"$T/extremes") arms)" \
+        test -z "$bad"
+    [ -n "$bad" ] && echo "# refused:$bad"
+else
+    nok "crashlab faults --json works"
+fi
 agent "$T/a" arm dpc-watchdog-cumulative
 check "dpc-watchdog-cumulative reports Arg1 = 1" test "$(json "$T/a" 'd["ground_truth"]["arg1"]')" = 0x1
 agent "$T/a" arm pool-overrun size=256 overrun=8
@@ -172,7 +208,7 @@ check "pool-overrun: a real block with the given size and the LabF tag" \
     test "$(json "$T/a" 'int(d["ground_truth"]["pool_block"],16)!=0 and d["ground_truth"]["size"]=="0x100" and d["ground_truth"]["tag"]=="0x4662614c"')" = true
 
 # --- pool leak: counts grow with the tag ------------------------------------------------
-agent "$T/l" trigger pool-leak tag=Wlk1 size=64 rate=200 duration_ms=3000; rc=$?
+agent "$T/l" trigger pool-leak tag=Wlk1 size=64 rate=100 duration_ms=6000; rc=$?
 check "trigger pool-leak returns at once" test "$rc" = 0
 sleep 0.6
 agent "$T/l1" status
@@ -184,13 +220,23 @@ check "pool-leak: allocations grow while it runs ($a1 -> $a2)" test -n "$a1" -a 
 check "pool-leak: tag Wlk1 is reported as the pool tag" test "$(json "$T/l1" 'd["ground_truth"]["tag"]')" = 0x316b6c57
 agent "$T/s" arm null-deref; rc=$?
 check "ARM while a leak runs is refused (busy)" test "$rc" = 1
-for _ in $(seq 30); do
+for _ in $(seq 100); do
     agent "$T/l3" status
     [ "$(json "$T/l3" 'd["state"]')" = done ] && break
     sleep 0.2
 done
 check "pool-leak: finishes with rate x duration allocations (600) of 64 bytes" \
     test "$(json "$T/l3" 'd["state"]+" "+str(int(d["ground_truth"]["allocations"],16))+" "+str(int(d["ground_truth"]["bytes"],16))')" = "done 600 38400"
+
+# --- arm and fire as two processes ----------------------------------------------------------
+agent "$T/s" fire; rc=$?
+check "fire with nothing armed: exit 1, no FIRE sent" \
+    bash -c "test $rc = 1 && grep -q 'no fault is armed' '$T/s'"
+agent "$T/a" arm hang-irp-cancel timeout_ms=300
+agent "$T/f" fire; rc=$?
+agent "$T/s" status
+check "arm, then fire from another process: FIRE returns, the IRP completed" \
+    test "$rc $(json "$T/f" 'd["fault"]') $(json "$T/s" 'd["state"]')" = "0 hang-irp-cancel done"
 
 # --- hang IRP with a cancel routine: timeout, then kill ------------------------------------
 start=$SECONDS
@@ -226,14 +272,16 @@ check "hang-irp: killing the caller does not complete the IRP (no cancel routine
     test "$(json "$T/s" 'd["state"]+" "+str("completed_status" in d["ground_truth"])')" = "fired False"
 
 # --- wait chain ----------------------------------------------------------------------------
-agent "$T/w" waitchain timeout_ms=4000; rc=$?
+agent "$T/w" waitchain timeout_ms=8000; rc=$?
 check "waitchain forms a 3-process cycle" \
     test "$rc" = 0 -a "$(json "$T/w" '[c["waits_on_pid"] for c in d["ground_truth"]["chain"]]==[d["ground_truth"]["chain"][(i+1)%3]["pid"] for i in range(3)]')" = true
+cid=$(json "$T/w" 'd["chain_id"]')
+nodes() { pgrep -fc "labagent.exe waitchain-node $cid "; }
 sleep 1
-n=$(pgrep -fc 'labagent.exe waitchain-node')
+n=$(nodes)
 check "waitchain: the 3 processes stay deadlocked after the parent exits ($n)" test "$n" = 3
-for _ in $(seq 60); do [ "$(pgrep -fc 'labagent.exe waitchain-node')" = 0 ] && break; sleep 0.2; done
-check "waitchain: timeout_ms ends them" test "$(pgrep -fc 'labagent.exe waitchain-node')" = 0
+for _ in $(seq 100); do [ "$(nodes)" = 0 ] && break; sleep 0.2; done
+check "waitchain: timeout_ms ends them" test "$(nodes)" = 0
 
 # --- configure-dump and collect ------------------------------------------------------------
 agent "$T/d" configure-dump kernel always_keep=1 nmi=1 overwrite=1 'dump_file=C:\dumps\MEMORY.DMP' special_pool_tag=LabF; rc=$?
@@ -266,8 +314,34 @@ agent "$T/r" remove-driver; rc=$?
 check "remove-driver stops and deletes the service" test "$rc" = 0 -a "$(json "$T/r" 'd["existed"]')" = true
 agent "$T/s" status; rc=$?
 check "after remove-driver the device is gone" test "$rc" = 1
+agent "$T/r" remove-driver; rc=$?
+check "remove-driver when nothing is installed: ok, existed false" \
+    test "$rc" = 0 -a "$(json "$T/r" 'd["existed"]')" = false
 agent "$T/i" install-driver 'C:\windows\system32\drivers\labfault.sys'; rc=$?
 check "install-driver after remove-driver" test "$rc" = 0
+
+# The crashing faults Wine can run in its user-mode driver host: each must really fault
+# (the host process dies, the device is gone) rather than return from FIRE. Wine's kernel
+# objects do not survive a dead driver host cleanly, so each gets a fresh wineserver.
+# (stack-overflow is left out: Wine's guard-page handling in winedevice spins instead of
+# killing the host, so there is nothing to observe but a timeout.)
+restart_wine() {
+    wineserver -k 2>/dev/null
+    timeout 30 wineserver -w 2>/dev/null
+    wineserver -p60
+    timeout 60 wine64 wineboot >>"$LOG" 2>&1
+    agent "$T/i" install-driver 'C:\windows\system32\drivers\labfault.sys'
+}
+for f in null-deref stack-trash high-irql-fault; do
+    restart_wine; rc0=$?
+    agent "$T/f" trigger "$f"; rc=$?
+    printed=$(json "$T/f" 'd["fault"]+" "+str(d["firing"])')
+    sleep 0.3
+    agent "$T/s" status; rc2=$?
+    check "$f fires for real: ground truth printed, FIRE does not return, the host died" \
+        test "$rc0 $printed $rc $rc2" = "0 $f True 1 1"
+done
+restart_wine
 
 agent "$T/b" trigger bugcheck code=0xE2 p1=0x11 p2=0x22 p3=0x33 p4=0xfeedface; rc=$?
 check "bugcheck: ground truth printed before firing" \

@@ -63,6 +63,10 @@ def main():
     ap.add_argument("--smp", default="1")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--guest", default="build/guest")
+    ap.add_argument("--dump-on-timeout", action="store_true",
+                    help="no panic by --timeout: stop the guest and dump it anyway (a hang)")
+    ap.add_argument("--nmi-after", type=float, default=0,
+                    help="inject an NMI this many seconds after boot (unknown_nmi_panic=1 panics)")
     a = ap.parse_args()
     os.makedirs(a.outdir, exist_ok=True)
     sock = os.path.join(a.outdir, "qmp.sock")
@@ -82,14 +86,21 @@ def main():
     try:
         deadline = time.time() + a.timeout
         q = Qmp(qmp_connect(sock, deadline))
+        start = time.time()
+        nmi_sent = False
         while time.time() < deadline:
             st = q.cmd("query-status")
             if st["status"] in ("guest-panicked", "paused"):
                 break
+            if a.nmi_after and not nmi_sent and time.time() - start > a.nmi_after:
+                q.cmd("inject-nmi")
+                nmi_sent = True
             time.sleep(0.5)
         else:
-            print("mkguestdump: no panic within %ss" % a.timeout, file=sys.stderr)
-            return 1
+            if not a.dump_on_timeout:
+                print("mkguestdump: no panic within %ss" % a.timeout, file=sys.stderr)
+                return 1
+            q.cmd("stop")
         for fmt in a.formats.split(","):
             path = os.path.abspath(os.path.join(a.outdir, "dump." + fmt))
             if os.path.exists(path):
