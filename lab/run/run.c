@@ -22,6 +22,8 @@
 #include "virt/domxml.h"
 #include "warm.h"
 #include "collect.h"
+#include "fingerprint.h"
+#include "dump/fingerprint.h"
 #include "windows.h"
 #include "virt/screenshot.h"
 
@@ -306,6 +308,32 @@ static void describe_crash(cl_run_ctx *c, const cl_console_report *cr)
     if (!dump_title || !*dump_title)
         json_object_object_add(crash, "title", json_object_new_string(cr->found ? cr->title : "lost connection to guest"));
     json_object_object_add(c->res, "crash", crash);
+}
+
+/* Host side as configured against the guest side as the dump's memory shows it. */
+static void record_fingerprint(cl_run_ctx *c, const cl_domxml_opts *dx, const cl_accel_choice *acc)
+{
+    json_object *guest = NULL;
+    CL_AUTOPTR(cl_error) err = NULL;
+    if (!cl_dump_fingerprint(c->dump_path, &guest, &err)) {
+        json_object_array_add(c->warnings, json_object_new_string("fingerprint: the dump could not be read for it"));
+        return;
+    }
+    cl_smbios e;
+    cl_domxml_smbios_effective(dx, &e);
+    json_object *w = NULL, *ser = NULL;
+    if (json_object_object_get_ex(c->res, "warm", &w) && json_object_object_get_ex(w, "smbios_serial", &ser))
+        e.serial = (char *)json_object_get_string(ser);
+    char lib[32] = "", hv[32] = "";
+    cl_virt_versions(c->v, lib, hv, NULL);
+    json_object *host = cl_fp_host(dx, &e, acc->accel, lib, hv);
+    json_object *fp = cl_fp_compare(host, guest);
+    json_object_put(host);
+    json_object_put(guest);
+    json_object *agree = NULL;
+    if (json_object_object_get_ex(fp, "agree", &agree) && !json_object_get_boolean(agree))
+        json_object_array_add(c->warnings, json_object_new_string("fingerprint: host and guest sides disagree (see fingerprint.mismatches)"));
+    json_object_object_add(c->res, "fingerprint", fp);
 }
 
 static void observe(cl_run_ctx *c)
@@ -774,6 +802,8 @@ build_xml:
     } else if (c->obs.crashed || c->obs.hung) {
         capture(c);
     }
+    if (c->dump_path[0])
+        record_fingerprint(c, &dx, &acc);
     cl_run_phase_end(c, "capture");
     rc = finish(c, result);
     goto out;

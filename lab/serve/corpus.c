@@ -75,23 +75,29 @@ json_object *cl_corpus_split_params(const char *text)
     return p;
 }
 
-/* Fault parameters as the scenario wrote them, when the scenario file is still the one
- * that ran (same sha256); null otherwise, rather than a guess. */
-static json_object *fault_params(json_object *res, const char *fault)
+/* The scenario as it ran: loaded again only if its sha256 still matches the run's, so
+ * labels taken from it (fault parameters, expectations) are never a guess. */
+static cl_scenario *scenario_as_run(json_object *res)
 {
     json_object *sc = cl_json_get(res, "scenario");
     const char *path = cl_json_str(sc, "abs_path", cl_json_str(sc, "path", NULL));
     const char *sha = cl_json_str(sc, "sha256", "");
-    if (!path || !fault)
+    if (!path)
         return NULL;
-    CL_AUTOPTR(cl_scenario) s = cl_scenario_load(path, NULL);
-    if (!s || strcmp(s->sha256, sha))
+    cl_scenario *s = cl_scenario_load(path, NULL);
+    if (s && strcmp(s->sha256, sha)) {
+        cl_scenario_free(s);
         return NULL;
-    for (size_t i = 0; i < s->nsteps; i++) {
+    }
+    return s;
+}
+
+static json_object *fault_params(const cl_scenario *s, const char *fault)
+{
+    for (size_t i = 0; s && fault && i < s->nsteps; i++) {
         const cl_step *st = &s->steps[i];
-        if (st->kind != CL_STEP_TRIGGER || !st->fault || strcmp(st->fault->id, fault))
-            continue;
-        return cl_corpus_split_params(st->params_text);
+        if (st->kind == CL_STEP_TRIGGER && st->fault && !strcmp(st->fault->id, fault))
+            return cl_corpus_split_params(st->params_text);
     }
     return NULL;
 }
@@ -106,13 +112,19 @@ json_object *cl_corpus_labels(const cl_run_entry *e, char *why, size_t whylen)
     }
     json_object *trig = trigger_step(res);
     const char *fault = cl_json_str(trig, "fault", NULL);
+    CL_AUTOPTR(cl_scenario) s = scenario_as_run(res);
     json_object *l = json_object_new_object();
     json_object_object_add(l, "run_id", jstr(cl_run_id(e)));
     json_object_object_add(l, "scenario", jstr(cl_json_str(cl_json_get(res, "scenario"), "name", NULL)));
     json_object_object_add(l, "source_dump", jstr(file));
     json_object_object_add(l, "fault", jstr(fault));
-    json_object_object_add(l, "params", fault_params(res, fault));
+    json_object_object_add(l, "params", fault_params(s, fault));
     json_object_object_add(l, "expected_verdict", jstr(cl_run_expected(e)));
+    json_object_object_add(l, "expected_kind", jstr(s ? s->expect_kind : NULL));
+    json_object_object_add(l, "expected_pattern", jstr(s ? s->expect_pattern : NULL));
+    char bc[16];
+    snprintf(bc, sizeof(bc), "0x%x", s ? s->expect_bugcheck : 0);
+    json_object_object_add(l, "expected_bugcheck", jstr(s && s->expect_bugcheck ? bc : NULL));
     json_object_object_add(l, "verdict", jstr(cl_run_verdict(e)));
     json_object_object_add(l, "crash_title", jstr(cl_run_title(e)));
     json_object_object_add(l, "kind", jstr(cl_json_str(crash, "kind", NULL)));

@@ -54,265 +54,6 @@ void cl_daemon_log(cl_daemon *d, const char *fmt, ...)
     fprintf(stderr, "%02d:%02d:%02d crashlab serve: %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec, msg);
 }
 
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static json_object *reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_object *reply_error(const char *fmt, ...)
-{
-    char msg[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    json_object *r = json_object_new_object();
-    json_object_object_add(r, "ok", json_object_new_boolean(0));
-    json_object_object_add(r, "error", json_object_new_string(msg));
-    return r;
-}
-
-static json_object *reply_ok(void)
-{
-    json_object *r = json_object_new_object();
-    json_object_object_add(r, "ok", json_object_new_boolean(1));
-    return r;
-}
-
-static bool one_of(const char *v, const char *const *set)
-{
-    for (; *set; set++)
-        if (!strcmp(v, *set))
-            return true;
-    return false;
-}
-
-/* Checks one submitted job and fills j; the options are normalised (absolute paths). */
-static bool check_job(json_object *spec, cl_job *j, cl_error **errp)
-{
-    const char *path = cl_json_str(spec, "scenario", NULL);
-    if (!path || path[0] != '/')
-        return cl_error_set(errp, CL_ERR_INVAL, "submit: each job needs an absolute \"scenario\" path");
-    CL_AUTOPTR(cl_scenario) s = cl_scenario_load(path, errp);
-    if (!s)
-        return false;
-    json_object *opts = cl_json_get(spec, "options");
-    if (opts && !json_object_is_type(opts, json_type_object))
-        return cl_error_set(errp, CL_ERR_INVAL, "submit: \"options\" must be an object");
-    json_object *norm = json_object_new_object();
-    static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
-    static const char *const dumps[] = { "kdump-zlib", "elf", "win-dmp", "none", NULL };
-    bool ok = true;
-    json_object_object_foreach(opts, key, val) {
-        const char *sv = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : NULL;
-        if (!strcmp(key, "accel") && sv && one_of(sv, accels)) {
-            json_object_object_add(norm, key, json_object_new_string(sv));
-        } else if (!strcmp(key, "dump_format") && sv && one_of(sv, dumps)) {
-            json_object_object_add(norm, key, json_object_new_string(sv));
-        } else if ((!strcmp(key, "driver") || !strcmp(key, "guest")) && sv) {
-            char abs[PATH_MAX];
-            if (!realpath(sv, abs)) {
-                ok = cl_error_set_errno(errp, CL_ERR_INVAL, errno, "submit: %s '%s'", key, sv);
-                break;
-            }
-            json_object_object_add(norm, key, json_object_new_string(abs));
-        } else if (!strcmp(key, "warm") && json_object_is_type(val, json_type_boolean)) {
-            json_object_object_add(norm, key, json_object_get(val));
-        } else if (!strcmp(key, "labels") && json_object_is_type(val, json_type_object)) {
-            json_object_object_add(norm, key, json_object_get(val));
-        } else if (!strcmp(key, "key") && sv) {
-            json_object_object_add(norm, key, json_object_new_string(sv));
-        } else {
-            ok = cl_error_set(errp, CL_ERR_INVAL, "submit: option '%s' is unknown or has a wrong value", key);
-            break;
-        }
-    }
-    if (ok && cl_json_get(norm, "driver")) {
-        bool has_install = false;
-        for (size_t i = 0; i < s->nsteps; i++)
-            has_install |= s->steps[i].kind == CL_STEP_INSTALL;
-        if (!has_install)
-            ok = cl_error_set(errp, CL_ERR_INVAL, "submit: '%s' installs no driver, so a driver build cannot apply", path);
-    }
-    if (!ok) {
-        json_object_put(norm);
-        return false;
-    }
-    j->scenario = strdup(path);
-    j->name = strdup(s->name);
-    j->options = strdup(json_object_to_json_string_ext(norm, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(norm);
-    j->batch = strdup(cl_json_str(spec, "batch", ""));
-    j->priority = (int)cl_json_int(spec, "priority", 0);
-    j->memory_mb = s->memory_mb;
-    j->vcpus = s->vcpus;
-    j->submitted = wall_now();
-    return true;
-}
-
-static json_object *op_submit(cl_daemon *d, json_object *req)
-{
-    json_object *specs = cl_json_get(req, "jobs");
-    if (!specs || !json_object_is_type(specs, json_type_array) || !json_object_array_length(specs))
-        return reply_error("submit: \"jobs\" must be a non-empty array");
-    size_t n = json_object_array_length(specs);
-    if (n > 10000)
-        return reply_error("submit: %zu jobs in one request; at most 10000", n);
-    int max_attempts = (int)cl_json_int(req, "max_attempts", d->max_attempts);
-    if (max_attempts < 1 || max_attempts > 20)
-        return reply_error("submit: max_attempts must be 1..20");
-    CL_AUTOPTR(cl_error) err = NULL;
-    if (!cl_queue_begin(d->q, &err))
-        return reply_error("%s", err->msg);
-    json_object *ids = json_object_new_array();
-    for (size_t i = 0; i < n; i++) {
-        cl_job j = { .max_attempts = max_attempts, .slot = -1, .exit_code = -1 };
-        bool ok = check_job(json_object_array_get_idx(specs, i), &j, &err) && cl_queue_add(d->q, &j, &err);
-        int64_t id = j.id;
-        free(j.scenario);
-        free(j.name);
-        free(j.options);
-        free(j.batch);
-        if (!ok) {
-            cl_queue_rollback(d->q);
-            json_object_put(ids);
-            return reply_error("job %zu: %s", i + 1, err->msg);
-        }
-        json_object_array_add(ids, json_object_new_int64(id));
-    }
-    if (!cl_queue_commit(d->q, &err)) {
-        cl_queue_rollback(d->q);
-        json_object_put(ids);
-        return reply_error("%s", err->msg);
-    }
-    cl_daemon_log(d, "queued %zu job(s)", n);
-    json_object *r = reply_ok();
-    json_object_object_add(r, "ids", ids);
-    return r;
-}
-
-/* {"id":N}, {"ids":[...]}, {"unfinished":true} (queued and running only), or every job. */
-static json_object *op_status(cl_daemon *d, json_object *req)
-{
-    CL_AUTOPTR(cl_error) err = NULL;
-    json_object *arr = json_object_new_array();
-    json_object *ids = cl_json_get(req, "ids");
-    int64_t id = cl_json_int(req, "id", 0);
-    if (id > 0 || (ids && json_object_is_type(ids, json_type_array))) {
-        size_t n = id > 0 ? 1 : json_object_array_length(ids);
-        for (size_t i = 0; i < n; i++) {
-            int64_t want = id > 0 ? id : json_object_get_int64(json_object_array_get_idx(ids, i));
-            CL_AUTOPTR(cl_job) j = cl_queue_get(d->q, want, &err);
-            if (!j) {
-                json_object_put(arr);
-                return reply_error("%s", err->msg);
-            }
-            json_object_array_add(arr, cl_job_to_json(j));
-        }
-    } else {
-        json_object *uf = cl_json_get(req, "unfinished");
-        bool unfinished = uf && json_object_get_boolean(uf);
-        cl_job_state states[2] = { CL_JOB_QUEUED, CL_JOB_RUNNING };
-        for (int k = 0; k < (unfinished ? 2 : 1); k++) {
-            cl_job **jobs = NULL;
-            size_t n = 0;
-            if (!cl_queue_list(d->q, unfinished ? states[k] : CL_JOB_STATE_LAST, &jobs, &n, &err)) {
-                json_object_put(arr);
-                return reply_error("%s", err->msg);
-            }
-            for (size_t i = 0; i < n; i++)
-                json_object_array_add(arr, cl_job_to_json(jobs[i]));
-            cl_job_list_free(jobs, n);
-        }
-    }
-    json_object *r = reply_ok();
-    json_object_object_add(r, "jobs", arr);
-    return r;
-}
-
-static json_object *op_cancel(cl_daemon *d, json_object *req)
-{
-    CL_AUTOPTR(cl_error) err = NULL;
-    CL_AUTOPTR(cl_job) j = cl_queue_get(d->q, cl_json_int(req, "id", 0), &err);
-    if (!j)
-        return reply_error("%s", err->msg);
-    if (j->state == CL_JOB_QUEUED) {
-        j->state = CL_JOB_CANCELLED;
-        j->cancel_requested = true;
-        j->finished = wall_now();
-        free(j->reason);
-        j->reason = strdup("cancelled before it ran");
-    } else if (j->state == CL_JOB_RUNNING) {
-        /* The run tears its domain down and records "interrupted"; the reaper closes the job. */
-        j->cancel_requested = true;
-        cl_sched_signal(d, j->id, SIGTERM);
-    } else {
-        return reply_error("job %lld is already %s", (long long)j->id, cl_job_state_to_string(j->state));
-    }
-    if (!cl_queue_update(d->q, j, &err))
-        return reply_error("%s", err->msg);
-    cl_daemon_log(d, "job %lld: cancel requested", (long long)j->id);
-    json_object *r = reply_ok();
-    json_object_object_add(r, "job", cl_job_to_json(j));
-    return r;
-}
-
-static json_object *op_hosts(cl_daemon *d)
-{
-    json_object *arr = json_object_new_array();
-    for (size_t i = 0; i < d->hosts.n; i++) {
-        cl_host *h = &d->hosts.v[i];
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "name", json_object_new_string(h->name));
-        json_object_object_add(o, "uri", json_object_new_string(h->uri ? h->uri : "embedded"));
-        json_object_object_add(o, "slots", json_object_new_int(h->slots));
-        json_object_object_add(o, "used", json_object_new_int(h->used));
-        json_object_object_add(o, "memory_mb", json_object_new_int((int)h->memory_mb));
-        json_object_object_add(o, "memory_used_mb", json_object_new_int((int)h->mem_used));
-        json_object_object_add(o, "vcpus", json_object_new_int((int)h->vcpus));
-        json_object_object_add(o, "vcpus_used", json_object_new_int((int)h->vcpu_used));
-        if (h->guest_dir)
-            json_object_object_add(o, "guest_dir", json_object_new_string(h->guest_dir));
-        if (h->disabled)
-            json_object_object_add(o, "disabled", json_object_new_string(h->disabled));
-        json_object_array_add(arr, o);
-    }
-    json_object *r = reply_ok();
-    json_object_object_add(r, "hosts", arr);
-    return r;
-}
-
-static json_object *handle(cl_daemon *d, const char *line)
-{
-    json_object *req = json_tokener_parse(line);
-    if (!req || !json_object_is_type(req, json_type_object)) {
-        json_object_put(req);
-        return reply_error("the request is not a JSON object");
-    }
-    const char *op = cl_json_str(req, "op", "");
-    json_object *r;
-    if (!strcmp(op, "ping")) {
-        r = reply_ok();
-        json_object_object_add(r, "pid", json_object_new_int64(getpid()));
-        json_object_object_add(r, "running", json_object_new_int(d->nkids));
-        json_object_object_add(r, "results", json_object_new_string(d->results));
-    } else if (!strcmp(op, "submit")) {
-        r = op_submit(d, req);
-    } else if (!strcmp(op, "status")) {
-        r = op_status(d, req);
-    } else if (!strcmp(op, "cancel")) {
-        r = op_cancel(d, req);
-    } else if (!strcmp(op, "hosts")) {
-        r = op_hosts(d);
-    } else {
-        r = reply_error("unknown op '%s' (ping, submit, status, cancel, hosts)", op);
-    }
-    json_object_put(req);
-    return r;
-}
 
 static void conn_close(cl_daemon_conn *c)
 {
@@ -344,7 +85,7 @@ static void conn_read(cl_daemon *d, cl_daemon_conn *c)
     if (c->cap - c->len < 4096) {
         size_t ncap = c->cap ? c->cap * 2 : 8192;
         if (ncap > CL_SERVE_MAX_LINE + 8192) {
-            conn_reply(d, c, reply_error("the request is longer than %u bytes", CL_SERVE_MAX_LINE));
+            conn_reply(d, c, cl_daemon_reply_error("the request is longer than %u bytes", CL_SERVE_MAX_LINE));
             return;
         }
         char *nb = realloc(c->buf, ncap);
@@ -367,7 +108,7 @@ static void conn_read(cl_daemon *d, cl_daemon_conn *c)
     c->buf[c->len] = '\0';
     if (nl) {
         *nl = '\0';
-        conn_reply(d, c, handle(d, c->buf));
+        conn_reply(d, c, cl_daemon_handle(d, c->buf));
     }
 }
 
@@ -432,6 +173,11 @@ static bool setup(cl_daemon *d, const char *state_opt, const char *hosts_file, c
     if (n <= 0)
         return cl_error_set_errno(errp, CL_ERR_IO, errno, "serve: cannot find this program");
     d->self[n] = '\0';
+    char host[256] = "", seed[PATH_MAX + 300], hex[65];
+    gethostname(host, sizeof(host) - 1);
+    snprintf(seed, sizeof(seed), "%s:%s", host, d->state);
+    cl_sha256_buf(seed, strlen(seed), hex);
+    snprintf(d->tag, sizeof(d->tag), "%.6s", hex);
     if (hosts_file) {
         if (!cl_hosts_load(hosts_file, &d->hosts, errp))
             return false;

@@ -3,6 +3,7 @@
 #ifndef CL_SERVE_DAEMON_PRIV_H
 #define CL_SERVE_DAEMON_PRIV_H
 
+#include <json-c/json.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -32,6 +33,8 @@ typedef struct {
     char results[PATH_MAX];
     char attempts_dir[PATH_MAX];   /* <results>/.attempts: every attempt lands here first */
     char self[PATH_MAX];           /* this program, for the children */
+    char tag[8];                   /* 6 hex digits of this host + state directory: run ids of
+                                      two daemons never collide on a shared libvirt host */
     cl_queue *q;
     cl_hosts hosts;
     int max_running;
@@ -46,6 +49,10 @@ typedef struct {
 } cl_daemon;
 
 void cl_daemon_log(cl_daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Answers one request line (requests.c); the reply is always an object with "ok". */
+json_object *cl_daemon_handle(cl_daemon *d, const char *line);
+json_object *cl_daemon_reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Starts as many queued jobs as slots and capacity allow. */
 void cl_sched_tick(cl_daemon *d, double now);

@@ -21,9 +21,20 @@
 #include "virt/domxml.h"
 #include "virt/virt.h"
 
-/* A process whose command line carries "--run-id RID": the attempt, even when the row
- * never got its pid (the daemon died between the fork and the update). */
-static pid_t find_by_run_id(const char *rid)
+static bool has_arg_pair(const char *buf, size_t n, const char *opt, const char *val)
+{
+    for (size_t i = 0; i < n;) {
+        size_t l = strlen(buf + i);
+        if (!strcmp(buf + i, opt) && i + l + 1 < n && !strcmp(buf + i + l + 1, val))
+            return true;
+        i += l + 1;
+    }
+    return false;
+}
+
+/* A process whose command line carries "--run-id RID --state SLOTDIR": the attempt, even
+ * when the row never got its pid (the daemon died between the fork and the update). */
+static pid_t find_by_run_id(const char *rid, const char *slotdir)
 {
     DIR *dir = opendir("/proc");
     if (!dir)
@@ -41,14 +52,8 @@ static pid_t find_by_run_id(const char *rid)
         size_t n = fread(buf, 1, sizeof(buf) - 1, f);
         fclose(f);
         buf[n] = '\0';
-        for (size_t i = 0; i < n;) {
-            size_t l = strlen(buf + i);
-            if (!strcmp(buf + i, "--run-id") && i + l + 1 < n && !strcmp(buf + i + l + 1, rid)) {
-                found = (pid_t)atol(e->d_name);
-                break;
-            }
-            i += l + 1;
-        }
+        if (has_arg_pair(buf, n, "--run-id", rid) && has_arg_pair(buf, n, "--state", slotdir))
+            found = (pid_t)atol(e->d_name);
     }
     closedir(dir);
     return found;
@@ -155,8 +160,10 @@ bool cl_recover(cl_daemon *d, cl_error **errp)
         if (j->pid > 0 && j->pid_start && cl_proc_start_time((pid_t)j->pid) == j->pid_start) {
             pid = (pid_t)j->pid;
             start = j->pid_start;
-        } else if (*rid) {
-            pid = find_by_run_id(rid);
+        } else if (*rid && j->host) {
+            char slotdir[PATH_MAX];
+            cl_sched_slot_dir(d, j->host, j->slot, slotdir, sizeof(slotdir));
+            pid = find_by_run_id(rid, slotdir);
             start = pid ? cl_proc_start_time(pid) : 0;
         }
         if (pid) {

@@ -286,8 +286,8 @@ char *cl_report_html(const cl_runs *runs, json_object *summary, json_object *com
     cl_buf_adds(&b, "<section id=\"chart\"><h2>Runs over time</h2>\n");
     chart(&b, runs);
     cl_buf_adds(&b, "</section>\n<section><h2>Runs</h2>\n<table id=\"runs\"><thead><tr><th>Run</th><th>Job key</th><th>Verdict</th>"
-                    "<th>Expected</th><th>Crash title</th><th>Started</th><th>Seconds</th><th>Host</th><th>Attempts</th>"
-                    "<th>Files</th></tr></thead><tbody>\n");
+                    "<th>Expected</th><th>Crash title</th><th>Started</th><th>Seconds</th><th>Phases (s)</th><th>Host</th>"
+                    "<th>Attempts</th><th>Files</th></tr></thead><tbody>\n");
     for (size_t i = 0; i < runs->n; i++) {
         const cl_run_entry *e = &runs->v[i];
         char key[1024], secs[32], att[32] = "";
@@ -306,6 +306,19 @@ char *cl_report_html(const cl_runs *runs, json_object *summary, json_object *com
         td(&b, "title", cl_run_title(e) ? cl_run_title(e) : "");
         td(&b, "started", cl_json_str(e->result, "started", ""));
         td(&b, "num", secs);
+        char phases[512] = "";
+        size_t pl = 0;
+        json_object *tm = cl_json_get(e->result, "timings");
+        if (tm && json_object_is_type(tm, json_type_object)) {
+            json_object_object_foreach(tm, ph, v) {
+                if (!strcmp(ph, "total") || pl >= sizeof(phases) - 64)
+                    continue;
+                int w = snprintf(phases + pl, sizeof(phases) - pl, "%s%.40s %.1f", pl ? ", " : "", ph, json_object_get_double(v));
+                if (w > 0)
+                    pl += (size_t)w < sizeof(phases) - pl ? (size_t)w : sizeof(phases) - pl - 1;
+            }
+        }
+        td(&b, "phases", phases);
         td(&b, "host", e->job ? cl_json_str(e->job, "host", "") : cl_json_str(cl_json_get(e->result, "host"), "hostname", ""));
         td(&b, "num", att);
         cl_buf_adds(&b, "<td class=\"files\">");

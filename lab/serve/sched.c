@@ -99,7 +99,7 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
     CL_AUTOPTR(cl_error) err = NULL;
     char rid[128], slotdir[PATH_MAX], logpath[PATH_MAX], scen[PATH_MAX];
     j->attempts++;
-    snprintf(rid, sizeof(rid), "job-%06lld-a%d", (long long)j->id, j->attempts);
+    snprintf(rid, sizeof(rid), "job-%06lld-a%d-%s", (long long)j->id, j->attempts, d->tag);
     cl_sched_slot_dir(d, h->name, slot, slotdir, sizeof(slotdir));
     cl_job_log_path(d->state, j->id, logpath, sizeof(logpath));
     if (!cl_mkdir_p(slotdir, 0711, &err) || !cl_job_scenario_path(d->state, j, scen, sizeof(scen), &err)) {

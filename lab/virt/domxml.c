@@ -38,23 +38,35 @@ static const char *or_default(const char *v, const char *def)
     return v && *v ? v : def;
 }
 
+void cl_domxml_smbios_effective(const cl_domxml_opts *o, cl_smbios *out)
+{
+    cl_smbios none = { 0 };
+    const cl_smbios *s = o->smbios ? o->smbios : &none;
+    out->bios_vendor = (char *)or_default(s->bios_vendor, "crashlab");
+    out->bios_version = (char *)or_default(s->bios_version, "crashlab-1");
+    out->manufacturer = (char *)or_default(s->manufacturer, "crashlab");
+    out->product = (char *)or_default(s->product, "crashlab virtual test machine");
+    out->version = (char *)or_default(s->version, "1");
+    /* The run id in the serial number: any dump found later leads back to its run. */
+    out->serial = (char *)or_default(s->serial, o->run_id);
+    out->family = (char *)or_default(s->family, "crashlab");
+    out->sku = s->sku;
+}
+
 static void sysinfo(cl_buf *b, const cl_domxml_opts *o)
 {
-    const cl_smbios *s = o->smbios;
-    cl_smbios none = { 0 };
-    if (!s)
-        s = &none;
+    cl_smbios e;
+    cl_domxml_smbios_effective(o, &e);
     cl_buf_adds(b, "  <sysinfo type='smbios'>\n    <bios>\n");
-    entry(b, "vendor", or_default(s->bios_vendor, "crashlab"));
-    entry(b, "version", or_default(s->bios_version, "crashlab-1"));
+    entry(b, "vendor", e.bios_vendor);
+    entry(b, "version", e.bios_version);
     cl_buf_adds(b, "    </bios>\n    <system>\n");
-    entry(b, "manufacturer", or_default(s->manufacturer, "crashlab"));
-    entry(b, "product", or_default(s->product, "crashlab virtual test machine"));
-    entry(b, "version", or_default(s->version, "1"));
-    /* The run id in the serial number: any dump found later leads back to its run. */
-    entry(b, "serial", or_default(s->serial, o->run_id));
-    entry(b, "family", or_default(s->family, "crashlab"));
-    entry(b, "sku", s->sku);
+    entry(b, "manufacturer", e.manufacturer);
+    entry(b, "product", e.product);
+    entry(b, "version", e.version);
+    entry(b, "serial", e.serial);
+    entry(b, "family", e.family);
+    entry(b, "sku", e.sku);
     cl_buf_adds(b, "    </system>\n  </sysinfo>\n");
 }
 

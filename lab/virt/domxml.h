@@ -47,6 +47,10 @@ typedef struct {
                                     guest can write its own dump (-action panic=none) */
 } cl_domxml_opts;
 
+/* The SMBIOS strings the XML gives the guest: the scenario's, else the lab's defaults
+ * (the serial number defaults to the run id). Pointers into o->smbios or static text. */
+void cl_domxml_smbios_effective(const cl_domxml_opts *o, cl_smbios *out);
+
 /* All enlightenments the windows profile asks for. */
 unsigned cl_domxml_hv_all(void);
 

@@ -59,6 +59,12 @@ for sc in scenarios/linux/*.yaml; do
         check "$name: guest dump fetched, sha256 verified on the host" \
             test -n "$f" -a "$(sha256sum <"$work/results/t-$name/$f" | cut -d' ' -f1)" = "$want"
     fi
+    if [ "$name" = smbios ]; then
+        check "$name: fingerprint agrees" test "$(json "$res" 'd["fingerprint"]["agree"]')" = True
+        check "$name: the dump holds exactly the configured strings" test \
+            "$(json "$res" '"|".join(d["fingerprint"]["guest"]["smbios"]["system"][k] for k in ("manufacturer","product","version","serial"))')" \
+            = "Xen|HVM domU|4.17|crashlab-smbios-0001"
+    fi
     check "$name: no partial directory left" test -z "$(ls -A "$work/results" | grep '^\.' )"
 done
 after=$(guest_sums)

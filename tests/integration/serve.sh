@@ -79,12 +79,14 @@ check "serve: job 1 expected-crash after 2 attempts" test "$(jstate 1 '.state+" 
 check "serve: job 2 pass after $([ "$cur" = 2 ] && echo 2 || echo 1) attempt(s)" \
     test "$(jstate 2 '.state+" "+.verdict+" "+(.attempts|tostring)')" = "done pass $([ "$cur" = 2 ] && echo 2 || echo 1)"
 check "serve: the first killed attempt recorded itself as interrupted" \
-    test "$(jq -r '.verdict+" "+.reason' "$st/results/.attempts/job-000001-a1/result.json" | cut -c1-23)" = "infra-error interrupted"
+    test "$(jq -r '.verdict+" "+.reason' "$st"/results/.attempts/job-000001-a1-*/result.json | cut -c1-23)" = "infra-error interrupted"
 runs=$(find "$st/results" -mindepth 1 -maxdepth 1 -type d ! -name '.*' | xargs -n1 basename | sort | tr '\n' ' ')
 check "serve: exactly one result per finished job ($runs)" test "$runs" = "$(jstate 1 .run_id) $(jstate 2 .run_id) "
-check "serve: job.json names the job" test "$(jq -r '(.id|tostring)+" "+.run_id' "$st/results/job-000001-a2/job.json")" = "1 job-000001-a2"
-a1_end=$(jq -r .finished "$st/results/.attempts/job-000001-a1/result.json")
-a2_start=$(jq -r .started "$st/results/job-000001-a2/result.json")
+rid12=$(jstate 1 .run_id)
+check "serve: job 1's final run is its attempt 2 ($rid12)" bash -c "echo '$rid12' | grep -Eq '^job-000001-a2-[0-9a-f]{6}$'"
+check "serve: job.json names the job" test "$(jq -r '(.id|tostring)+" "+.run_id' "$st/results/$rid12/job.json")" = "1 $rid12"
+a1_end=$(jq -r .finished "$st"/results/.attempts/job-000001-a1-*/result.json)
+a2_start=$(jq -r .started "$st/results/$rid12/result.json")
 check "serve: attempt 2 started after attempt 1 finished ($a1_end <= $a2_start)" test "$(date -d "$a1_end" +%s)" -le "$(date -d "$a2_start" +%s)"
 check "serve: the old run processes are gone" bash -c "! kill -0 $run1 2>/dev/null && ! kill -0 $cur_pid 2>/dev/null"
 check "serve: no QEMU left on the slots" bash -c "! pgrep -f '[q]emu-system.*$st' >/dev/null"
