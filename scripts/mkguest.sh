@@ -82,6 +82,8 @@ while read -r lib; do
 done < <(ldd "$qga" | awk '/=> \//{print $3} /^\t\/[^ ]+ \(/{print $1}' | sort -u)
 
 cp "$agent" "$root/usr/bin/labagent"
+# tests/reliability's misbehaving qemu-ga stand-in (bench.mk builds it next to labagent).
+if [[ -x $(dirname "$agent")/badagent ]]; then cp "$(dirname "$agent")/badagent" "$root/usr/bin/badagent"; fi
 cp "$module" "$root/lib/crashlab/labfault.ko"
 install -m 0755 "$init" "$root/init"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"

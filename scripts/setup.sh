@@ -14,7 +14,9 @@ PKGS=(
   # the Windows side, built and tested here
   gcc-mingw-w64-x86-64 mingw-w64-x86-64-dev binutils-mingw-w64-x86-64 wine64 osslsigncode openssl
   # tests and tools
-  libssl-dev file xxd python3 python3-jsonschema jq python3
+  libssl-dev file xxd python3 python3-jsonschema jq time
+  # the nightly report is checked in a real headless browser (tests/integration/report.sh)
+  chromium
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -140,6 +140,7 @@ static void usage(FILE *f)
             "  --results DIR      where finished runs land (default <state>/results)\n"
             "  --max-attempts N   attempts per job before an infrastructure error is final (default 3)\n"
             "  --backoff SECONDS  wait before the first retry; doubles each retry (default 10)\n"
+            "  --watchdog-margin SECONDS  stop a run this long past its scenario's run timeout (default 600)\n"
             "  --quiet            no log lines\n"
             "Runs in the foreground until SIGTERM/SIGINT; running jobs are stopped and queued again.\n");
 }
@@ -210,6 +211,7 @@ int cl_cmd_serve(int argc, char **argv)
     d.lfd = -1;
     d.max_attempts = 3;
     d.backoff = 10;
+    d.margin = 600;
     for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++)
         d.conns[i].fd = -1;
     const char *state = NULL, *hosts = NULL, *results = NULL;
@@ -218,13 +220,14 @@ int cl_cmd_serve(int argc, char **argv)
         { "state", required_argument, NULL, 's' },   { "slots", required_argument, NULL, 'n' },
         { "hosts", required_argument, NULL, 'H' },   { "results", required_argument, NULL, 'r' },
         { "max-attempts", required_argument, NULL, 'm' }, { "backoff", required_argument, NULL, 'b' },
+        { "watchdog-margin", required_argument, NULL, 'W' },
         { "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
         { 0 },
     };
     optind = 1;
     int ch;
     char *end;
-    while ((ch = getopt_long(argc, argv, "s:n:H:r:m:b:qh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "s:n:H:r:m:b:W:qh", longopts, NULL)) != -1) {
         switch (ch) {
         case 's': state = optarg; break;
         case 'H': hosts = optarg; break;
@@ -248,6 +251,13 @@ int cl_cmd_serve(int argc, char **argv)
             d.backoff = strtod(optarg, &end);
             if (*end || !(d.backoff >= 0 && d.backoff <= 86400)) {
                 fprintf(stderr, "crashlab serve: --backoff must be 0..86400 seconds\n");
+                return 2;
+            }
+            break;
+        case 'W':
+            d.margin = strtod(optarg, &end);
+            if (*end || !(d.margin >= 1 && d.margin <= 86400)) {
+                fprintf(stderr, "crashlab serve: --watchdog-margin must be 1..86400 seconds\n");
                 return 2;
             }
             break;
@@ -314,6 +324,7 @@ int cl_cmd_serve(int argc, char **argv)
         }
         if (d.stopping && d.nkids == 0)
             break;
+        cl_sched_watchdog(&d);
         cl_sched_tick(&d, cl_now());
 
         struct pollfd pfd[CL_DAEMON_MAX_CONNS + 2];

@@ -26,6 +26,8 @@ typedef struct {
     cl_host *host;
     int slot;
     unsigned mem, vcpus;
+    double deadline;     /* cl_now(): the run's own timeout plus a margin; past it, TERM then KILL */
+    bool termed;
 } cl_daemon_child;
 
 typedef struct {
@@ -40,6 +42,7 @@ typedef struct {
     int max_running;
     int max_attempts;
     double backoff;                /* seconds before the first retry; doubles each time */
+    double margin;                 /* watchdog: seconds past a scenario's run timeout */
     bool quiet;
     bool stopping;
     int lfd;
@@ -56,6 +59,10 @@ json_object *cl_daemon_reply_error(const char *fmt, ...) __attribute__((format(p
 
 /* Starts as many queued jobs as slots and capacity allow. */
 void cl_sched_tick(cl_daemon *d, double now);
+
+/* Stops attempts that outlived their scenario's run timeout by far (a wedged run must
+ * not hold a slot forever): SIGTERM, then SIGKILL a minute later. */
+void cl_sched_watchdog(cl_daemon *d);
 
 /* Reaps exited children and settles their jobs. */
 void cl_sched_reap(cl_daemon *d);

@@ -113,6 +113,14 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
         save(d, j);
         return false;
     }
+    /* The run enforces the scenario's timeouts itself; the daemon only catches a run that
+     * is wedged beyond them (margin for preparing a warm guest and writing the dump). */
+    double limit = 3600;
+    {
+        CL_AUTOPTR(cl_scenario) s = cl_scenario_load(scen, NULL);
+        if (s)
+            limit = s->t_run + d->margin;
+    }
     json_object *opts = json_tokener_parse(j->options);
     free(j->run_id);
     j->run_id = strdup(rid);
@@ -205,7 +213,8 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
     j->pid_start = cl_proc_start_time(pid);
     save(d, j);
     cl_daemon_child *k = &d->kids[d->nkids++];
-    *k = (cl_daemon_child){ .job = j->id, .pid = pid, .host = h, .slot = slot, .mem = j->memory_mb, .vcpus = j->vcpus };
+    *k = (cl_daemon_child){ .job = j->id, .pid = pid, .host = h, .slot = slot, .mem = j->memory_mb, .vcpus = j->vcpus,
+                            .deadline = cl_now() + limit };
     h->busy[slot] = true;
     h->used++;
     h->mem_used += j->memory_mb;
@@ -387,7 +396,28 @@ void cl_sched_reap(cl_daemon *d)
             continue;
         }
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        if (code == -1 && j->run_id && j->host) {
+            /* Killed: it tore nothing down. Its domain goes now, not at the slot's next run. */
+            int n = cl_recover_destroy_domains(d, j->host, j->slot, j->run_id);
+            cl_daemon_log(d, "job %lld: attempt killed by signal %d; %d domain(s) of %s destroyed", (long long)id,
+                          WIFSIGNALED(status) ? WTERMSIG(status) : 0, n < 0 ? 0 : n, j->run_id);
+        }
         cl_sched_settle(d, j, code);
+    }
+}
+
+void cl_sched_watchdog(cl_daemon *d)
+{
+    double now = cl_now();
+    for (int i = 0; i < d->nkids; i++) {
+        cl_daemon_child *k = &d->kids[i];
+        if (now < k->deadline)
+            continue;
+        cl_daemon_log(d, "job %lld: attempt (pid %ld) is past its run timeout; %s", (long long)k->job, (long)k->pid,
+                      k->termed ? "killing it" : "stopping it");
+        kill(k->pid, k->termed ? SIGKILL : SIGTERM);
+        k->termed = true;
+        k->deadline = now + (d->margin < 60 ? d->margin : 60);
     }
 }
 
