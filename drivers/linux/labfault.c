@@ -179,7 +179,7 @@ static void lf_leak_release(void)
 /*
  * Undo an ARM that was never fired.  Fired faults own their objects for
  * good (they were corrupted, freed or are spinning on them), except the
- * leak, whose blocks go back only when the module is removed.
+ * leak: its blocks go back here, at the next ARM or when the module goes.
  */
 static void lf_disarm(bool unloading)
 {
@@ -202,7 +202,6 @@ static void lf_disarm(bool unloading)
 		if (lf_storm_ready)
 			tasklet_kill(&lf_storm);
 	}
-	/* A leak lasts until the next ARM or until the module goes. */
 	lf_leak_release();
 	memset(&lf_gt, 0, sizeof(lf_gt));
 	memset(&lf_req, 0, sizeof(lf_req));
@@ -301,53 +300,66 @@ static noinline int lf_recurse(int depth)
 	return lf_recurse(depth + 1) + frame[0] + frame[sizeof(frame) - 1];
 }
 
+/*
+ * Overwrites this frame's saved return address, leaving the stack canary alone, so
+ * that the return itself goes astray: a non-canonical target, a general protection
+ * fault.  __builtin_frame_address() makes GCC give this function a frame pointer,
+ * with the return address right above it.
+ */
 static noinline void lf_trash_stack(void)
 {
-	char buf[32];
-	volatile size_t len = sizeof(buf) + 64;
-	size_t i;
+	unsigned long *frame = __builtin_frame_address(0);
 
-	/* A runaway copy over the frame: canary, saved registers, return address. */
-	for (i = 0; i < len; i++)
-		((volatile char *)buf)[i] = 0x41;
+	WRITE_ONCE(frame[1], 0x4141414141414141UL);
+	barrier();
+}
+
+/* Leaks blocks until *done reaches due; false when the cap or the allocator stops it. */
+static bool lf_leak_upto(u64 due, u64 *done, u64 size)
+{
+	/* Half of RAM is the most a leak may take: the guest must survive it. */
+	unsigned long limit = totalram_pages() * PAGE_SIZE / 2;
+	struct lf_leak_block *b;
+
+	while (*done < due) {
+		if (atomic64_read(&lf_leak_bytes) + size > limit)
+			return false;
+		b = kmem_cache_alloc(lf_leak_cache, GFP_KERNEL | __GFP_NOWARN);
+		if (!b)
+			return false;
+		mutex_lock(&lf_lock);
+		list_add_tail(&b->node, &lf_leaked);
+		mutex_unlock(&lf_lock);
+		atomic64_inc(&lf_leak_count);
+		atomic64_add(size, &lf_leak_bytes);
+		(*done)++;
+	}
+	return true;
 }
 
 static int lf_leak(const struct labfault_request *req)
 {
 	u64 size = req->arg[0], rate = req->arg[1], duration = req->arg[2];
-	unsigned long limit = totalram_pages() * PAGE_SIZE / 2;
+	u64 total = div_u64(rate * duration, 1000);
 	unsigned long start = jiffies;
 	u64 done = 0, due;
 	unsigned long elapsed_ms;
-	struct lf_leak_block *b;
 
 	for (;;) {
 		elapsed_ms = jiffies_to_msecs(jiffies - start);
 		if (elapsed_ms >= duration)
 			break;
-		due = div_u64(rate * (elapsed_ms + 10), 1000);
-		while (done < due) {
-			/* Half of RAM is the most a leak may take: the guest must survive it. */
-			if (atomic64_read(&lf_leak_bytes) + size > limit) {
-				lf_leak_capped = true;
-				goto out;
-			}
-			b = kmem_cache_alloc(lf_leak_cache, GFP_KERNEL | __GFP_NOWARN);
-			if (!b) {
-				lf_leak_capped = true;
-				goto out;
-			}
-			mutex_lock(&lf_lock);
-			list_add_tail(&b->node, &lf_leaked);
-			mutex_unlock(&lf_lock);
-			atomic64_inc(&lf_leak_count);
-			atomic64_add(size, &lf_leak_bytes);
-			done++;
-		}
+		due = min(div_u64(rate * (elapsed_ms + 10), 1000), total);
+		if (!lf_leak_upto(due, &done, size))
+			goto capped;
 		if (msleep_interruptible(10))
 			return -EINTR;
 	}
-out:
+	/* A late last wakeup must not cost allocations: the total is rate x duration. */
+	if (lf_leak_upto(total, &done, size))
+		return 0;
+capped:
+	lf_leak_capped = true;
 	return 0;
 }
 
@@ -532,14 +544,17 @@ static int lf_fire(void)
 			local_bh_enable();
 		}
 		break;
-	case LABFAULT_HIGH_IRQL_FAULT: {
-		unsigned long flags;
-
-		spin_lock_irqsave(&lf_spin_a, flags);
+	case LABFAULT_HIGH_IRQL_FAULT:
+		/*
+		 * Pageable memory at DISPATCH_LEVEL, the Linux way: waiting for
+		 * the page is sleeping in atomic context (BUG: scheduling while
+		 * atomic), and the page is not there (an oops in atomic context).
+		 */
+		spin_lock(&lf_spin_a);
+		msleep(1);
 		*(volatile char *)(lf_vblock + PAGE_SIZE) = 1;
-		spin_unlock_irqrestore(&lf_spin_a, flags);
+		spin_unlock(&lf_spin_a);
 		break;
-	}
 	case LABFAULT_POOL_OVERRUN:
 		for (i = 0; i < req->arg[1]; i++)
 			((volatile char *)lf_block)[req->arg[0] + i] = 0x5a;

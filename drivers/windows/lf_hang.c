@@ -113,7 +113,6 @@ NTSTATUS lf_hang_fire(PIRP irp, BOOLEAN cancelable, ULONG timeout_ms)
     lf_hang_cancelable[slot] = cancelable;
     lf_gt_set("irp", (ULONG64)(ULONG_PTR)irp);
     lf_gt_set("irp_thread", (ULONG64)(ULONG_PTR)irp->Tail.Overlay.Thread);
-    lf_gt_set("hung_irps", 0);
     {
         ULONG64 n = 0;
         for (int i = 0; i < LF_MAX_HUNG_IRPS; i++)

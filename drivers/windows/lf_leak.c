@@ -44,20 +44,24 @@ static VOID lf_leak_main(PVOID ctx)
         ULONG64 elapsed = lf_now_ms() - start;
         ULONG64 due = elapsed >= req.arg[2] ? total : req.arg[1] * elapsed / 1000;
         while (done < due && !lf.leak_stop) {
+            PVOID old_head;
             PVOID *block = ExAllocatePoolWithTag(req.arg[3] ? PagedPool : NonPagedPoolNx,
                                                  (SIZE_T)req.arg[0], tag);
             if (!block) {
                 result = STATUS_INSUFFICIENT_RESOURCES;
                 goto out;
             }
+            /* The link is written outside the spin lock: a paged block must not be
+             * touched at DISPATCH_LEVEL. Only unload walks the list, after this thread. */
             KeAcquireSpinLock(&lf.lock, &irql);
-            *block = lf.leak_head;
+            old_head = lf.leak_head;
             lf.leak_head = block;
             lf.leak_count++;
             lf.leak_bytes += (LONG64)req.arg[0];
             if (lf.gt.fault == LABFAULT_POOL_LEAK)
                 lf_gt_set("last_block", (ULONG64)(ULONG_PTR)block);
             KeReleaseSpinLock(&lf.lock, irql);
+            *block = old_head;
             done++;
         }
         if (done < total)

@@ -28,25 +28,30 @@ VOID lf_stack_overflow(ULONG depth)
 }
 
 /* Finds this frame's return address slot by value (robust against the compiler's frame
- * layout), records it and overwrites it with a non-canonical address: the RET raises #GP. */
+ * layout) and overwrites it with a non-canonical address: the RET raises #GP. Every match
+ * in the scanned window is overwritten, so a spilled copy of the value found first cannot
+ * save the real slot. */
 __attribute__((noinline)) VOID lf_stack_trash(void)
 {
     volatile ULONG_PTR anchor = 0;
     volatile ULONG_PTR *p = &anchor;
     ULONG_PTR ret = (ULONG_PTR)__builtin_return_address(0);
+    volatile ULONG_PTR *slot = NULL;
     KIRQL gl;
 
-    for (int i = 0; i < 64; i++) {
-        if (p[i] == ret) {
-            KeAcquireSpinLock(&lf.lock, &gl);
-            lf_gt_set("slot", (ULONG64)(ULONG_PTR)&p[i]);
-            lf_gt_set("return_address", ret);
-            lf_gt_set("written", 0xDEADBEEFDEADBEEFull);
-            KeReleaseSpinLock(&lf.lock, gl);
+    for (int i = 0; i < 64; i++)
+        if (p[i] == ret)
+            slot = &p[i];
+    if (!slot)
+        return;
+    KeAcquireSpinLock(&lf.lock, &gl);
+    lf_gt_set("slot", (ULONG64)(ULONG_PTR)slot);
+    lf_gt_set("return_address", ret);
+    lf_gt_set("written", 0xDEADBEEFDEADBEEFull);
+    KeReleaseSpinLock(&lf.lock, gl);
+    for (int i = 0; i < 64; i++)
+        if (p[i] == ret)
             p[i] = (ULONG_PTR)0xDEADBEEFDEADBEEFull;
-            return;
-        }
-    }
 }
 
 NTSTATUS lf_mem_fire(ULONG fault)
