@@ -66,4 +66,31 @@ check "limits: cancel of a finished job is refused" bash -c "! '$CRASHLAB' cance
 check "limits: an unknown job is an error" bash -c "! '$CRASHLAB' status 99 --state '$st' 2>/dev/null"
 check "limits: a malformed request gets an error reply" test "$(req '[1,2]' | jq -r '(.ok|tostring)+" "+(.error|length>0|tostring)')" = "false true"
 check "limits: an unknown op gets an error reply" test "$(req '{"op":"reboot"}' | jq -r .ok)" = false
+kill -TERM "$daemon"; wait "$daemon"; daemon=0
+
+# The watchdog: an attempt that outlives its scenario's run timeout (here: frozen with
+# SIGSTOP, so it cannot honour its own timeouts) is stopped, counted as an infrastructure
+# error, and its domain destroyed.
+st2=$t/state2
+sed 's/timeouts: {boot: 90, step: 60, observe: 60, run: 300}/timeouts: {boot: 90, step: 60, observe: 60, run: 8}/' \
+    scenarios/linux/panic.yaml >"$t/short.yaml"
+"$CRASHLAB" serve --state "$st2" --watchdog-margin 2 --max-attempts 1 >"$t/daemon2.log" 2>&1 &
+daemon=$!
+for _ in $(seq 300); do "$CRASHLAB" status --state "$st2" >/dev/null 2>&1 && break; sleep 0.1; done
+id=$("$CRASHLAB" submit --state "$st2" --accel tcg "$t/short.yaml")
+for _ in $(seq 100); do
+    pid=$("$CRASHLAB" status "$id" --json --state "$st2" | jq -r '.pid // empty')
+    [ -n "$pid" ] && break
+    sleep 0.1
+done
+sleep 3
+kill -STOP "$pid"
+"$CRASHLAB" wait "$id" --timeout 90 --state "$st2"
+j=$("$CRASHLAB" status "$id" --json --state "$st2")
+check "limits: watchdog: the frozen attempt was stopped" grep -q "past its run timeout; killing it" "$t/daemon2.log"
+check "limits: watchdog: the job closed as infra-error after its one attempt" \
+    test "$(echo "$j" | jq -r '.state+" "+.verdict+" "+(.attempts|tostring)')" = "done infra-error 1"
+check "limits: watchdog: the killed attempt's domain was cleaned up" grep -q "attempt killed by signal 9" "$t/daemon2.log"
+check "limits: watchdog: the process is gone" bash -c "! kill -0 $pid 2>/dev/null"
+check "limits: watchdog: no QEMU left" bash -c "! pgrep -f '[q]emu-system.*$st2' >/dev/null"
 finish
