@@ -123,6 +123,21 @@ static bool file_close(virDomainPtr dom, int64_t handle, double deadline, cl_err
     return true;
 }
 
+static bool file_open(virDomainPtr dom, const char *path, const char *mode, double deadline, int64_t *handle,
+                      cl_error **errp)
+{
+    json_object *args = json_object_new_object(), *ret = NULL;
+    json_object_object_add(args, "path", json_object_new_string(path));
+    json_object_object_add(args, "mode", json_object_new_string(mode));
+    if (!cmd_printf(dom, deadline, &ret, errp, mkcmd("guest-file-open", args)))
+        return false;
+    bool ok = json_object_is_type(ret, json_type_int);
+    if (ok)
+        *handle = json_object_get_int64(ret);
+    json_object_put(ret);
+    return ok ? true : cl_error_set(errp, CL_ERR_AGENT, "agent: guest-file-open did not return a handle");
+}
+
 bool cl_agent_upload(virDomainPtr dom, const char *host_path, const char *guest_path, double deadline,
                      cl_error **errp)
 {
@@ -130,19 +145,12 @@ bool cl_agent_upload(virDomainPtr dom, const char *host_path, const char *guest_
     size_t len = 0;
     if (!cl_file_read_all(host_path, CL_AGENT_MAX_UPLOAD, &data, &len, errp))
         return false;
-    json_object *args = json_object_new_object(), *ret = NULL;
-    json_object_object_add(args, "path", json_object_new_string(guest_path));
-    json_object_object_add(args, "mode", json_object_new_string("w"));
-    if (!cmd_printf(dom, deadline, &ret, errp, mkcmd("guest-file-open", args))) {
+    json_object *args = NULL, *ret = NULL;
+    int64_t handle;
+    if (!file_open(dom, guest_path, "w", deadline, &handle, errp)) {
         cl_error_prefix(errp, "upload '%s' to '%s'", host_path, guest_path);
         return false;
     }
-    if (!json_object_is_type(ret, json_type_int)) {
-        json_object_put(ret);
-        return cl_error_set(errp, CL_ERR_AGENT, "agent: guest-file-open did not return a handle");
-    }
-    int64_t handle = json_object_get_int64(ret);
-    json_object_put(ret);
 
     for (size_t off = 0; off < len || (len == 0 && off == 0); off += UPLOAD_CHUNK) {
         size_t n = len - off < UPLOAD_CHUNK ? len - off : UPLOAD_CHUNK;
@@ -245,17 +253,10 @@ bool cl_agent_download(virDomainPtr dom, const char *guest_path, uint64_t size, 
     char tmp[4096];
     if (snprintf(tmp, sizeof(tmp), "%s.partial", host_path) >= (int)sizeof(tmp))
         return cl_error_set(errp, CL_ERR_INVAL, "agent: host path too long");
-    json_object *args = json_object_new_object(), *ret = NULL;
-    json_object_object_add(args, "path", json_object_new_string(guest_path));
-    json_object_object_add(args, "mode", json_object_new_string("r"));
-    if (!cmd_printf(dom, deadline, &ret, errp, mkcmd("guest-file-open", args)))
+    json_object *args = NULL, *ret = NULL;
+    int64_t handle;
+    if (!file_open(dom, guest_path, "r", deadline, &handle, errp))
         return false;
-    if (!json_object_is_type(ret, json_type_int)) {
-        json_object_put(ret);
-        return cl_error_set(errp, CL_ERR_AGENT, "agent: guest-file-open did not return a handle");
-    }
-    int64_t handle = json_object_get_int64(ret);
-    json_object_put(ret);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
         file_close(dom, handle, deadline, NULL);

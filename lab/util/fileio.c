@@ -38,16 +38,30 @@ static bool read_range(int fd, const char *path, off_t off, size_t len, char **o
     return true;
 }
 
+static int open_regular(const char *path, struct stat *st, cl_error **errp)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot open '%s'", path), -1;
+    if (fstat(fd, st) < 0) {
+        cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot stat '%s'", path);
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        cl_error_set(errp, CL_ERR_INVAL, "'%s' is not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 bool cl_file_read_all(const char *path, size_t maxlen, char **out, size_t *outlen, cl_error **errp)
 {
-    CL_AUTOCLOSE fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot open '%s'", path);
     struct stat st;
-    if (fstat(fd, &st) < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot stat '%s'", path);
-    if (!S_ISREG(st.st_mode))
-        return cl_error_set(errp, CL_ERR_INVAL, "'%s' is not a regular file", path);
+    CL_AUTOCLOSE fd = open_regular(path, &st, errp);
+    if (fd < 0)
+        return false;
     if ((uint64_t)st.st_size > maxlen)
         return cl_error_set(errp, CL_ERR_INVAL, "'%s' is larger than %zu bytes", path, maxlen);
     return read_range(fd, path, 0, (size_t)st.st_size, out, outlen, errp);
@@ -55,12 +69,10 @@ bool cl_file_read_all(const char *path, size_t maxlen, char **out, size_t *outle
 
 bool cl_file_read_tail(const char *path, size_t maxlen, char **out, size_t *outlen, cl_error **errp)
 {
-    CL_AUTOCLOSE fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot open '%s'", path);
     struct stat st;
-    if (fstat(fd, &st) < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot stat '%s'", path);
+    CL_AUTOCLOSE fd = open_regular(path, &st, errp);
+    if (fd < 0)
+        return false;
     uint64_t size = (uint64_t)st.st_size;
     uint64_t off = size > maxlen ? size - maxlen : 0;
     return read_range(fd, path, (off_t)off, (size_t)(size - off), out, outlen, errp);
