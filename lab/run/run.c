@@ -648,7 +648,7 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
             json_object_object_add(g, "kernel_release", json_object_get(rel));
         json_object_put(m);
     }
-    if (kernel[0] && (!stage_guest_file(c, kernel, &err) || !stage_guest_file(c, initrd, &err)))
+    if (kernel[0] && !opts->print_xml && (!stage_guest_file(c, kernel, &err) || !stage_guest_file(c, initrd, &err)))
         goto infra;
     if (opts->print_xml) {
         /* Nothing is started, nothing is connected: the accelerator is the one asked for,
@@ -707,14 +707,8 @@ build_xml:
         goto infra;
     if (opts->print_xml) {
         fputs(xml, stdout);
-        cl_virt_close(c->v);
-        json_object_put(c->res);
-        json_object_put(c->timings);
-        json_object_put(c->steps);
-        json_object_put(c->ladder);
-        json_object_put(c->warnings);
-        cl_scenario_free(c->s);
-        return 0;
+        rc = 0;
+        goto out;
     }
     char xmlpath[PATH_MAX + 16];
     snprintf(xmlpath, sizeof(xmlpath), "%s/domain.xml", c->partial_dir);
@@ -809,6 +803,11 @@ build_xml:
     goto out;
 
 infra:
+    if (opts->print_xml) {
+        fprintf(stderr, "crashlab run: %s\n", err ? err->msg : "cannot build the domain XML");
+        rc = 2;
+        goto out;
+    }
     c->obs.infra = true;
     snprintf(c->reason, sizeof(c->reason), "%s", err ? err->msg : "host failure");
     rc = finish(c, result);
