@@ -1,6 +1,7 @@
 /* run.c - one run from define to teardown. Only this file knows every module. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -174,6 +175,26 @@ static bool guest_files(cl_run_ctx *c, char *kernel, char *initrd, cl_error **er
         return cl_error_set(errp, CL_ERR_INVAL, "the Linux guest is not built: no '%s' or '%s' (run `make guest`)",
                             kernel, initrd);
     return true;
+}
+
+/* One process per embedded libvirt root: two would fight over its driver.pid. A second
+ * run on the same state directory waits its turn instead of failing. */
+static bool lock_state_dir(cl_run_ctx *c, int *fd, cl_error **errp)
+{
+    char path[PATH_MAX + 8];
+    snprintf(path, sizeof(path), "%s/lock", c->state_dir);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0)
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot open '%s'", path);
+    if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+        return true;
+    cl_run_progress(c, "define", "waiting for another crashlab run that uses %s", c->state_dir);
+    while (!cl_run_interrupted && cl_now() < c->deadline) {
+        if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+            return true;
+        usleep(200 * 1000);
+    }
+    return cl_error_set(errp, CL_ERR_VIRT, "state directory '%s' stayed in use by another crashlab run", c->state_dir);
 }
 
 /* The embedded driver keeps QEMU's per-domain files under the state directory. */
@@ -628,6 +649,7 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     cl_result_begin(c->res, c->run_id, c->s);
 
     int rc;
+    CL_AUTOCLOSE state_lock = -1;
     CL_AUTOFREE char *cmdline = NULL;
     CL_AUTOFREE char *xml = NULL;
     cl_accel_choice acc = { 0 };
@@ -658,6 +680,8 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
         snprintf(acc.accel, sizeof(acc.accel), "%s", kvm ? "kvm" : "tcg");
         goto build_xml;
     }
+    if (!lock_state_dir(c, &state_lock, &err))
+        goto infra;
     c->v = cl_virt_open(opts->uri, c->state_dir, &err);
     if (!c->v)
         goto infra;

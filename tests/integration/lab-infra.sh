@@ -59,4 +59,17 @@ check "killed qemu: exit 1 (got $rc)" test "$rc" = 1
 check "killed qemu: no partial directory" test -z "$(ls -A "$work/r1" | grep '^\.')"
 left=$(virsh -c "qemu:///embed?root=$work/st1/embed" list --name 2>/dev/null | grep -c cl- )
 check "killed qemu: no domain left behind ($left)" test "$left" = 0
+# 3. Two runs on one state directory: the second waits for the first instead of fighting
+#    over the embedded libvirt root; both end with their verdict.
+"$CRASHLAB" run scenarios/linux/clean.yaml --results "$work/r2" --state "$work/st2" --run-id same-a --quiet \
+    >/dev/null 2>&1 &
+a=$!
+sleep 1
+"$CRASHLAB" run scenarios/linux/clean.yaml --results "$work/r2" --state "$work/st2" --run-id same-b \
+    >/dev/null 2>"$work/same-b.err"
+rb=$?
+wait "$a"
+ra=$?
+check "same state dir: both runs pass (exit $ra, $rb)" test "$ra" = 0 -a "$rb" = 0
+check "same state dir: the second one said it waited" grep -q "waiting for another crashlab run" "$work/same-b.err"
 finish

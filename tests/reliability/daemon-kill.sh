@@ -18,34 +18,49 @@ st=$work/d
 mkdir -p "$st" && chmod 755 "$st"
 scenario "$work/s.yaml" 256
 
-serve() {
+serve() { # starts the daemon; true when it is still alive a moment later
     "$CRASHLAB" serve --state "$st" --slots 2 --backoff 1 >>"$work/serve.log" 2>&1 &
     spid=$!
     rel_pids+=("$spid")
+    sleep 0.5
+    kill -0 "$spid" 2>/dev/null
+}
+# answering SECONDS: true once the daemon answers a status request (it first settles the
+# runs the previous daemon left, which may take a while).
+answering() {
     local i
-    for i in $(seq 1 100); do
+    for i in $(seq 1 $(($1 * 5))); do
+        kill -0 "$spid" 2>/dev/null || return 1
         "$CRASHLAB" status --state "$st" >/dev/null 2>&1 && return 0
-        sleep 0.1
+        sleep 0.2
     done
     return 1
 }
 check "daemon starts" serve
+check "daemon answers" answering 30
 ids=()
 for i in $(seq 1 "$JOBS"); do
     ids+=($("$CRASHLAB" submit "$work/s.yaml" --state "$st" --accel tcg 2>>"$work/submit.err"))
 done
 check "$JOBS jobs queued (${ids[*]})" test "${#ids[@]}" = "$JOBS"
 
-started_ok=0
+started_ok=0 died=0
 for k in $(seq 1 "$KILLS"); do
     # Anywhere from right after start to well into a run: 0.0 to 9.9 s.
     sleep "$((RANDOM % 10)).$((RANDOM % 10))"
+    if ! kill -0 "$spid" 2>/dev/null; then
+        died=$((died + 1))
+        echo "# daemon $spid had died by itself before kill $k: $(grep -E 'runtime error|ERROR:' "$work/serve.log" | tail -1)"
+    fi
     kill -9 "$spid" 2>/dev/null
     wait "$spid" 2>/dev/null
     serve && started_ok=$((started_ok + 1))
 done
-check "daemon killed $KILLS times and restarted each time ($started_ok)" test "$started_ok" = "$KILLS"
-
+check "daemon killed $KILLS times, alive after each restart ($started_ok)" test "$started_ok" = "$KILLS"
+check "daemon never died by itself ($died times; sanitizer: $(grep -c 'runtime error\|ERROR: AddressSanitizer' "$work/serve.log"))" \
+    test "$died" = 0 -a "$(grep -c 'runtime error\|ERROR: AddressSanitizer' "$work/serve.log")" = 0
+kill -0 "$spid" 2>/dev/null || serve
+check "daemon answers after the last restart" answering 300
 timeout 1500 "$CRASHLAB" wait --all --timeout 1400 --state "$st" >"$work/wait.out" 2>&1
 wrc=$?
 check "every job finished (wait exit $wrc: 0 or 1, not 3/4)" test "$wrc" = 0 -o "$wrc" = 1
@@ -53,8 +68,12 @@ check "every job finished (wait exit $wrc: 0 or 1, not 3/4)" test "$wrc" = 0 -o 
 res=$st/results
 python3 - "$work/status.json" "$res" "${ids[@]}" <<'PY'
 import glob, json, os, sys
-doc = json.load(open(sys.argv[1]))
-jobs = doc.get("jobs", doc if isinstance(doc, list) else [])
+try:
+    doc = json.load(open(sys.argv[1]))
+except ValueError:
+    print("not ok - status --json is readable: " + open(sys.argv[1]).read()[:200].replace("\n", " "))
+    sys.exit(0)
+jobs = doc if isinstance(doc, list) else doc.get("jobs", [])
 byid = {str(j.get("id")): j for j in jobs}
 for i in sys.argv[3:]:
     j = byid.get(i)
