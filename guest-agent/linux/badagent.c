@@ -12,19 +12,23 @@
  *   wrong-id      guest-sync answered with another id; commands with a stale reply
  *   endless       a reply that never ends: bytes without a newline, forever
  *   silent        reads everything, answers nothing (not even guest-sync)
- * Modes that keep the protocol but lie about files (a well-formed agent with a hostile
- * guest behind it); guest-exec runs nothing and guest-exec-status says the command
- * succeeded and printed a JSON object naming a dump:
- *   lie-path      the dump is at "../../etc/passwd" (and guest-file-read serves it)
- *   lie-size      the dump is 100 GB (guest-file-read keeps returning data)
- *   lie-grow      the file grows while it is read: guest-file-read never reports eof
+ * Modes that keep the protocol and lie about files: a working agent (guest-exec runs the
+ * command, guest-file-* work on real files, so a scenario installs and fires its fault for
+ * real) except that `labagent collect`, asked after the crash, names a dump that is not
+ * what it claims:
+ *   lie-path      the dump is at "../../etc/passwd" (guest-file-read serves that file)
+ *   lie-size      the dump is 100 GB
+ *   lie-grow      the dump is 4096 bytes, but guest-file-read never reaches eof
+ * The lab must refuse or bound each, and no guest-chosen name may become a host path.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,47 +109,291 @@ static void endless(void)
         put(chunk, sizeof(chunk));
 }
 
-/* What `labagent` would print if it had written a dump, per lying mode. */
-static void lie_exec_status(const char *mode)
+static const char b64tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Base64 of len bytes into out (room for 4 * ((len + 2) / 3) + 1). */
+static void b64_encode(const unsigned char *in, size_t len, char *out)
 {
-    char out[512], b64[1024];
-    if (!strcmp(mode, "lie-path"))
-        snprintf(out, sizeof(out), "{\"ok\":true,\"command\":\"collect\",\"dump\":\"../../etc/passwd\",\"bytes\":1024}\n");
-    else
-        snprintf(out, sizeof(out), "{\"ok\":true,\"command\":\"collect\",\"dump\":\"/var/crash/dump.bin\",\"bytes\":%s}\n",
-                 !strcmp(mode, "lie-size") ? "107374182400" : "4096");
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t n = strlen(out), j = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned char)out[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned char)out[i + 1] << 8;
-        if (i + 2 < n)
-            v |= (unsigned char)out[i + 2];
-        b64[j++] = tbl[v >> 18 & 63];
-        b64[j++] = tbl[v >> 12 & 63];
-        b64[j++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-        b64[j++] = i + 2 < n ? tbl[v & 63] : '=';
+    size_t j = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)in[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)in[i + 1] << 8;
+        if (i + 2 < len)
+            v |= in[i + 2];
+        out[j++] = b64tbl[v >> 18 & 63];
+        out[j++] = b64tbl[v >> 12 & 63];
+        out[j++] = i + 1 < len ? b64tbl[v >> 6 & 63] : '=';
+        out[j++] = i + 2 < len ? b64tbl[v & 63] : '=';
     }
-    b64[j] = '\0';
-    char r[1200];
-    snprintf(r, sizeof(r), "{\"exited\": true, \"exitcode\": 0, \"out-data\": \"%s\"}", b64);
-    reply(r);
+    out[j] = '\0';
 }
 
-static void lie_file_read(const char *mode)
+/* Decodes in place; returns the length. Stops at the first character that is not base64. */
+static size_t b64_decode(char *s)
 {
-    /* 48 KiB of "A" per read, base64 "QUFB"; eof only for lie-path after one chunk. */
-    static char b64[65537];
-    if (!b64[0])
-        for (size_t i = 0; i + 4 <= 65536; i += 4)
-            memcpy(b64 + i, "QUFB", 4);
-    char head[128];
-    snprintf(head, sizeof(head), "{\"return\": {\"count\": 49152, \"eof\": %s, \"buf-b64\": \"",
-             !strcmp(mode, "lie-path") ? "true" : "false");
-    puts_port(head);
-    put(b64, 65536);
-    puts_port("\"}}\n");
+    size_t n = 0;
+    unsigned v = 0;
+    int bits = 0;
+    for (char *p = s; *p && *p != '"'; p++) {
+        const char *k = strchr(b64tbl, *p);
+        if (*p == '=' || !k)
+            break;
+        v = v << 6 | (unsigned)(k - b64tbl);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            s[n++] = (char)(v >> bits & 0xff);
+        }
+    }
+    return n;
+}
+
+/* The JSON string value of "key" (simple escapes only), or NULL. */
+static char *jstr(const char *line, const char *key, size_t max)
+{
+    char pat[64];
+    snprintf(pat, sizeof(pat), "\"%s\"", key);
+    const char *p = strstr(line, pat);
+    if (!p)
+        return NULL;
+    p = strchr(p + strlen(pat), '"');
+    if (!p)
+        return NULL;
+    char *out = malloc(max + 1);
+    size_t n = 0;
+    for (p++; *p && *p != '"' && n < max; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        out[n++] = *p;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static long long jint(const char *line, const char *key)
+{
+    char v[32];
+    field(line, key, v, sizeof(v));
+    return strtoll(v, NULL, 10);
+}
+
+#define MAX_FILES 16
+#define MAX_PROCS 16
+#define OUT_MAX (64u << 10)
+static int files[MAX_FILES];                 /* handle 1000 + i -> fd, -1 free */
+static bool lied_file[MAX_FILES];            /* opened as the lied-about dump */
+static struct { pid_t pid; int fd; char *out; size_t len; } procs[MAX_PROCS];
+
+static void reply_error(const char *desc)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "{\"error\": {\"class\": \"GenericError\", \"desc\": \"%s\"}}\n", desc);
+    puts_port(buf);
+}
+
+/* What `labagent collect` prints in this guest: one dump, as the mode lies about it. */
+static void collect_lie(const char *mode, char *out, size_t outlen)
+{
+    const char *sha = "0000000000000000000000000000000000000000000000000000000000000000";
+    if (!strcmp(mode, "lie-path"))
+        snprintf(out, outlen, "{\"ok\":true,\"command\":\"collect\",\"dumps\":[{\"kind\":\"kdump\",\"path\":\"../../etc/passwd\",\"size\":64,\"sha256\":\"%s\"}]}\n", sha);
+    else if (!strcmp(mode, "lie-size"))
+        snprintf(out, outlen, "{\"ok\":true,\"command\":\"collect\",\"dumps\":[{\"kind\":\"kdump\",\"path\":\"/var/crash/dump.bin\",\"size\":107374182400,\"sha256\":\"%s\"}]}\n", sha);
+    else
+        snprintf(out, outlen, "{\"ok\":true,\"command\":\"collect\",\"dumps\":[{\"kind\":\"kdump\",\"path\":\"/var/crash/dump.bin\",\"size\":4096,\"sha256\":\"%s\"}]}\n", sha);
+}
+
+static void do_exec(const char *mode, const char *line)
+{
+    char *path = jstr(line, "path", 4096);
+    if (!path) {
+        reply_error("guest-exec: no path");
+        return;
+    }
+    char *argv[34] = { path };
+    int argc = 1;
+    const char *a = strstr(line, "\"arg\"");
+    if (a && (a = strchr(a, '['))) {
+        const char *end = strchr(a, ']');
+        for (const char *p = a; argc < 33;) {
+            p = strchr(p + 1, '"');
+            if (!p || (end && p > end))
+                break;
+            const char *q = p + 1;
+            while (*q && *q != '"')
+                q += *q == '\\' && q[1] ? 2 : 1;
+            size_t n = (size_t)(q - p - 1);
+            argv[argc] = malloc(n + 1);
+            memcpy(argv[argc], p + 1, n);
+            argv[argc][n] = '\0';
+            argc++;
+            p = q;
+        }
+    }
+    argv[argc] = NULL;
+    int slot = -1;
+    for (int i = 0; i < MAX_PROCS && slot < 0; i++)
+        if (!procs[i].pid)
+            slot = i;
+    int fds[2];
+    if (slot < 0 || pipe(fds) < 0) {
+        reply_error("guest-exec: no room");
+        goto out;
+    }
+    /* `labagent collect` is where the guest lies: its output is made up, nothing runs. */
+    bool lie = argc > 1 && !strcmp(argv[1], "collect");
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        if (lie) {
+            char text[512];
+            collect_lie(mode, text, sizeof(text));
+            if (write(fds[1], text, strlen(text)) < 0)
+                _exit(1);
+            _exit(0);
+        }
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(port_fd);
+        execv(path, argv);
+        _exit(127);
+    }
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        reply_error("guest-exec: fork failed");
+        goto out;
+    }
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    procs[slot].pid = pid;
+    procs[slot].fd = fds[0];
+    procs[slot].out = malloc(OUT_MAX);
+    procs[slot].len = 0;
+    char r[64];
+    snprintf(r, sizeof(r), "{\"pid\": %d}", (int)pid);
+    reply(r);
+out:
+    for (int i = 0; i < argc; i++)
+        free(argv[i]);
+}
+
+static void do_exec_status(const char *line)
+{
+    pid_t pid = (pid_t)jint(line, "pid");
+    int i = 0;
+    while (i < MAX_PROCS && (procs[i].pid != pid || !pid))
+        i++;
+    if (i == MAX_PROCS) {
+        reply_error("guest-exec-status: no such pid");
+        return;
+    }
+    for (;;) {
+        char buf[4096];
+        ssize_t n = read(procs[i].fd, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        size_t room = OUT_MAX - procs[i].len;
+        memcpy(procs[i].out + procs[i].len, buf, (size_t)n < room ? (size_t)n : room);
+        procs[i].len += (size_t)n < room ? (size_t)n : room;
+    }
+    int st = 0;
+    if (waitpid(pid, &st, WNOHANG) != pid) {
+        reply("{\"exited\": false}");
+        return;
+    }
+    for (;;) {
+        char buf[4096];
+        ssize_t n = read(procs[i].fd, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        size_t room = OUT_MAX - procs[i].len;
+        memcpy(procs[i].out + procs[i].len, buf, (size_t)n < room ? (size_t)n : room);
+        procs[i].len += (size_t)n < room ? (size_t)n : room;
+    }
+    char *b64 = malloc(4 * (procs[i].len / 3 + 1) + 1);
+    b64_encode((unsigned char *)procs[i].out, procs[i].len, b64);
+    char *r = malloc(strlen(b64) + 128);
+    sprintf(r, "{\"return\": {\"exited\": true, \"exitcode\": %d, \"out-data\": \"%s\"}}\n",
+            WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), b64);
+    puts_port(r);
+    free(r);
+    free(b64);
+    close(procs[i].fd);
+    free(procs[i].out);
+    procs[i].pid = 0;
+}
+
+static int handle_slot(const char *line)
+{
+    long long h = jint(line, "handle") - 1000;
+    return h >= 0 && h < MAX_FILES && files[h] >= 0 ? (int)h : -1;
+}
+
+static void do_file(const char *mode, const char *exec, char *line)
+{
+    if (!strcmp(exec, "guest-file-open")) {
+        char *path = jstr(line, "path", 4096), *m = jstr(line, "mode", 8);
+        int i = 0;
+        while (i < MAX_FILES && files[i] >= 0)
+            i++;
+        bool writing = m && (m[0] == 'w' || m[0] == 'a');
+        int fd = path && i < MAX_FILES ? open(path, writing ? O_WRONLY | O_CREAT | O_TRUNC : O_RDONLY, 0644) : -1;
+        /* The dump that collect made up opens fine whatever it is. */
+        bool lied = path && !writing && (!strcmp(path, "/var/crash/dump.bin") || !strcmp(path, "../../etc/passwd"));
+        if (fd < 0 && lied)
+            fd = open("/dev/zero", O_RDONLY);
+        if (fd < 0) {
+            reply_error("guest-file-open: cannot open");
+        } else {
+            files[i] = fd;
+            lied_file[i] = lied;
+            char r[32];
+            snprintf(r, sizeof(r), "%d", 1000 + i);
+            reply(r);
+        }
+        free(path);
+        free(m);
+        return;
+    }
+    int i = handle_slot(line);
+    if (i < 0) {
+        reply_error("no such handle");
+        return;
+    }
+    if (!strcmp(exec, "guest-file-close")) {
+        close(files[i]);
+        files[i] = -1;
+        reply("{}");
+    } else if (!strcmp(exec, "guest-file-write")) {
+        char *b = strstr(line, "\"buf-b64\"");
+        b = b ? strchr(b + 9, '"') : NULL;
+        size_t n = b ? b64_decode(b + 1) : 0;
+        ssize_t w = b ? write(files[i], b + 1, n) : -1;
+        char r[64];
+        snprintf(r, sizeof(r), "{\"count\": %zd, \"eof\": false}", w);
+        reply(r);
+    } else if (!strcmp(exec, "guest-file-read")) {
+        long long want = jint(line, "count");
+        if (want <= 0 || want > (1 << 20))
+            want = 4096;
+        char *buf = malloc((size_t)want);
+        ssize_t n = read(files[i], buf, (size_t)want);
+        if (n < 0)
+            n = 0;
+        /* lie-grow: the file never ends, whatever size collect announced. */
+        bool eof = lied_file[i] && !strcmp(mode, "lie-grow") ? false : n < want;
+        char *b64 = malloc(4 * ((size_t)n / 3 + 1) + 1);
+        b64_encode((unsigned char *)buf, (size_t)n, b64);
+        char *r = malloc(strlen(b64) + 128);
+        sprintf(r, "{\"return\": {\"count\": %zd, \"eof\": %s, \"buf-b64\": \"%s\"}}\n", n, eof ? "true" : "false", b64);
+        puts_port(r);
+        free(r);
+        free(b64);
+        free(buf);
+    } else {
+        reply("{}");
+    }
 }
 
 static void serve_line(const char *mode, const char *line, unsigned long *served)
@@ -179,15 +427,11 @@ static void serve_line(const char *mode, const char *line, unsigned long *served
         endless();
     } else if (lying) {
         if (!strcmp(exec, "guest-exec"))
-            reply("{\"pid\": 4242}");
+            do_exec(mode, line);
         else if (!strcmp(exec, "guest-exec-status"))
-            lie_exec_status(mode);
-        else if (!strcmp(exec, "guest-file-open"))
-            reply("1000");
-        else if (!strcmp(exec, "guest-file-read"))
-            lie_file_read(mode);
-        else if (!strcmp(exec, "guest-file-write"))
-            reply("{\"count\": 49152, \"eof\": false}");
+            do_exec_status(line);
+        else if (!strncmp(exec, "guest-file-", 11))
+            do_file(mode, exec, (char *)line);
         else
             reply("{}");
     } else {
@@ -220,6 +464,8 @@ int main(int argc, char **argv)
     char *line = malloc(LINE_MAX_BYTES + 1);
     if (!line)
         return 1;
+    for (int i = 0; i < MAX_FILES; i++)
+        files[i] = -1;
     size_t len = 0;
     unsigned long served = 0;
     char buf[65536];

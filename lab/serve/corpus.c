@@ -11,6 +11,7 @@
 
 #include "corpus.h"
 #include "dump/dump.h"
+#include "dump/fingerprint.h"
 #include "proto.h"
 #include "scenario/scenario.h"
 #include "util/fileio.h"
@@ -132,7 +133,8 @@ json_object *cl_corpus_labels(const cl_run_entry *e, char *why, size_t whylen)
     json_object_object_add(l, "bugcheck", jcopy(cl_json_get(crash, "bugcheck")));
     json_object_object_add(l, "os_release", jstr(cl_json_str(cl_json_get(crash, "os"), "release", NULL)));
     json_object_object_add(l, "ground_truth", jcopy(cl_json_get(res, "ground_truth")));
-    json_object_object_add(l, "fingerprint", jcopy(cl_json_get(crash, "fingerprint")));
+    json_object *fp = cl_json_get(res, "fingerprint");
+    json_object_object_add(l, "fingerprint", jcopy(fp ? fp : cl_json_get(crash, "fingerprint")));
     json_object_object_add(l, "capture_method", jstr(cl_json_str(cl_json_get(res, "capture"), "method", NULL)));
     json_object_object_add(l, "dump_format", jstr(cl_json_str(dump, "format", NULL)));
     json_object_object_add(l, "sha256", jstr(cl_json_str(dump, "sha256", NULL)));
@@ -319,6 +321,21 @@ static int check_one(const char *dir, json_object *l, FILE *out)
     if (strcmp(bc_want ? bc_want : "null", bc_have ? bc_have : "null")) {
         fprintf(out, "MISMATCH %s: bug check %s, label says %s\n", file, bc_have, bc_want);
         bad++;
+    }
+    /* The guest side of the hypervisor fingerprint is read from the dump's memory: it must
+     * read the same again. */
+    json_object *fp_want = cl_json_get(cl_json_get(l, "fingerprint"), "guest");
+    if (fp_want) {
+        json_object *fp_have = NULL;
+        CL_AUTOPTR(cl_error) ferr = NULL;
+        if (!cl_dump_fingerprint(path, &fp_have, &ferr)) {
+            fprintf(out, "MISMATCH %s: fingerprint unreadable: %s\n", file, ferr ? ferr->msg : "?");
+            bad++;
+        } else if (!json_object_equal(fp_want, fp_have)) {
+            fprintf(out, "MISMATCH %s: fingerprint (guest side) differs from its label\n", file);
+            bad++;
+        }
+        json_object_put(fp_have);
     }
     if (rc == CL_DUMP_TRUNCATED) {
         fprintf(out, "MISMATCH %s: the dump reads as truncated\n", file);

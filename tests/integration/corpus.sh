@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A labelled dump corpus from real Linux fault runs: the daemon runs several fault
-# scenarios, `crashlab corpus build` collects their dumps (one per crash title + fault)
+# scenarios (from restored guests, --warm: their dumps must verify like booted ones), `crashlab corpus build` collects their dumps (one per crash title + fault)
 # with manifest.json, and `crashlab corpus verify` re-reads every dump and agrees with its
 # labels. Damage to a dump or to a label must make verify fail.
 set -u
@@ -21,7 +21,7 @@ daemon=$!
 for _ in $(seq 300); do "$CRASHLAB" status --state "$st" >/dev/null 2>&1 && break; sleep 0.1; done
 
 faults="panic oops use-after-free double-free"
-ids=$("$CRASHLAB" submit --state "$st" --accel tcg $(for f in $faults; do echo scenarios/linux/$f.yaml; done))
+ids=$("$CRASHLAB" submit --state "$st" --accel tcg --warm $(for f in $faults; do echo scenarios/linux/$f.yaml; done))
 "$CRASHLAB" wait $ids --timeout 360 --state "$st"
 "$CRASHLAB" status --state "$st"
 res=$st/results
@@ -38,6 +38,9 @@ check "corpus: the copy is listed as a duplicate" bash -c "jq -r '.skipped[].why
 check "corpus: at least three faults in it" test "$(jq '[.dumps[].fault]|unique|length' "$m")" -ge 3
 check "corpus: every entry is fully labelled" \
     test "$(jq '[.dumps[] | select(.fault and .crash_title and .kind and .sha256 and .size and .capture_method and .ground_truth and .expected_verdict and .verdict and .os_release and (.params|type=="object"))] | length' "$m")" = "$(jq .count "$m")"
+withfp=$(for d in "$res"/*; do jq -r 'select(.dump.path != null and .fingerprint.guest != null) | .run_id' "$d/result.json"; done | wc -l)
+check "corpus: fingerprints labelled where the runs recorded them ($withfp)" \
+    test "$(jq '[.dumps[] | select(.fingerprint.guest != null)] | length' "$m")" = "$withfp"
 check "corpus: labels carry the panic's parameters" \
     test "$(jq -r '.dumps[] | select(.fault=="bugcheck") | .params.message' "$m")" = "crashlab demo panic 0x2a"
 check "corpus: files match their sha256" bash -c "cd '$t/corpus' && jq -r '.dumps[] | .sha256+\"  \"+.file' manifest.json | sha256sum -c --quiet"
