@@ -28,6 +28,10 @@ static bool transient(const virError *e)
 {
     if (!e)
         return false;
+    /* A command that timed out may have run: sending it again could run a guest-exec or
+     * write a file chunk twice. Only an agent that was not there to receive it is retried. */
+    if (e->message && (strstr(e->message, "timed out") || strstr(e->message, "timeout")))
+        return false;
     switch (e->code) {
     case VIR_ERR_AGENT_UNRESPONSIVE:
     case VIR_ERR_AGENT_UNSYNCED:

@@ -282,7 +282,13 @@ static void capture(cl_run_ctx *c)
         cl_run_ladder(c, "hypervisor-dump", err->msg);
         json_object_object_add(cap, "dump_error", json_object_new_string(err->msg));
         c->dump_path[0] = '\0';
-        /* A crash without its dump is still a crash; a lost dump is the host's failure. */
+        /* The crash was seen but its dump is lost: that is the host's failure (disk full,
+         * QEMU gone), never a pass; the daemon retries it. */
+        char st2[32], rs2[32];
+        cl_domain_state(c->dom, st2, rs2);
+        c->obs.infra = true;
+        snprintf(c->reason, sizeof(c->reason), "the crash was seen but its dump was lost%s: %s",
+                 !strcmp(st2, "gone") || !strcmp(st2, "shutoff") ? " (the QEMU process went away)" : "", err->msg);
         return;
     }
     char sha[65];

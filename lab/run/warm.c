@@ -88,6 +88,11 @@ static bool prepare_image(cl_run_ctx *c, const cl_domxml_opts *dx, const char *i
     snprintf(tmp, sizeof(tmp), "%s.partial", image);
     if (ok && virDomainSaveFlags(dom, tmp, NULL, VIR_DOMAIN_SAVE_RUNNING) < 0)
         ok = cl_virt_error(errp, "warm: cannot save the prepared guest");
+    /* The saved domain's "stopped (saved)" event must not be taken for the restored one,
+     * which has the same name: wait for it, then drop everything queued for the name. */
+    cl_virt_event ev;
+    if (ok)
+        cl_virt_wait_event(c->v, name, 1u << CL_VEV_STOPPED, cl_now() + 10, &ev);
     cl_domain_destroy(dom);
     cl_virt_forget(c->v, name);
     if (ok && rename(tmp, image) < 0)
@@ -185,6 +190,7 @@ bool cl_run_warm_start(cl_run_ctx *c, const cl_domxml_opts *dx, const char *faul
     if (!xml)
         return false;
     double t = cl_now();
+    cl_virt_forget(c->v, c->domname);
     if (virDomainRestoreFlags(cl_virt_conn(c->v), image, xml, VIR_DOMAIN_SAVE_RUNNING) < 0) {
         cl_virt_error(errp, "warm: cannot restore '%s'", image);
         /* A save file from another QEMU or an incompatible change: rebuilt next time. */
