@@ -41,7 +41,8 @@ for sc in scenarios/linux/*.yaml; do
         check "$name: verdict fail, exit 1 (got $verdict, $rc)" test "$verdict" = fail -a "$rc" = 1
         continue
     fi
-    check "$name: verdict $expected (got $verdict: $(json "$res" 'd["reason"]'))" test "$verdict" = "$expected" -a "$rc" = 0
+    check "$name: verdict $expected, exit 0 (got $verdict, exit $rc: $(json "$res" 'd["reason"]'))" test "$verdict" = "$expected" -a "$rc" = 0
+    [ "$rc" = 0 ] || [ "$name" = wrong-expectation ] || tail -n 20 "$work/$name.err" | sed 's/^/# /' 
     # guest-dump's dump is the guest's own, checked below.
     case "$name:$verdict" in
     guest-dump:*) ;;
