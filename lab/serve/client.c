@@ -38,7 +38,7 @@ static void submit_usage(FILE *f)
             "  --dump-format F      kdump-zlib | elf | win-dmp | none\n"
             "  --driver PATH        load this driver build instead of the scenario's install path\n"
             "  --guest DIR          guest files for these jobs\n"
-            "  --warm | --cold      start from a saved booted guest, or boot from scratch (crashlab run's default otherwise)\n"
+            "  --warm | --cold      start from a saved booted guest (default on embedded hosts), or boot\n"
             "  --batch NAME         a label grouping these jobs\n"
             "  --max-attempts N     attempts before an infrastructure error is final\n"
             "Prints the new job ids, one a line.\n");
