@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "dump/inspect_priv.h"
+#include "dump/fuzz_inspect.h"
 #include "dump/kdump/kdump.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -14,11 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cl_reader *r = cl_reader_open_mem(data, size, NULL);
     if (!r)
         return 0;
-    json_object *o = NULL;
-    cl_error *err = NULL;
-    cl_inspect_linux(r, &o, &err);
-    json_object_put(o);
-    cl_error_free(err);
+    cl_fuzz_inspect(r, cl_inspect_linux, false);
     cl_kdump *k = cl_kdump_open(r, NULL);
     if (k) {
         unsigned char page[4096];

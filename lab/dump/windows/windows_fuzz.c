@@ -3,8 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dump/fingerprint.h"
-#include "dump/inspect_priv.h"
+#include "dump/fuzz_inspect.h"
 #include "dump/windows/windump.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -12,16 +11,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cl_reader *r = cl_reader_open_mem(data, size, NULL);
     if (!r)
         return 0;
-    json_object *o = NULL;
-    cl_error *err = NULL;
-    cl_inspect_windows(r, &o, &err);
-    json_object_put(o);
-    cl_error_free(err);
-    err = NULL;
-    o = NULL;
-    if (cl_dump_fingerprint_reader(r, &o, &err))
-        json_object_put(o);
-    cl_error_free(err);
+    cl_fuzz_inspect(r, cl_inspect_windows, true);
     cl_windump *d = cl_windump_open(r, NULL);
     if (d) {
         unsigned char page[4096];
