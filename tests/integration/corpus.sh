@@ -7,15 +7,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-t=$(mktemp -d /tmp/crashlab-corpus.XXXXXX)
-chmod 0711 "$t"
-st=$t/state
-daemon=0
-cleanup() {
-    [ "$daemon" -gt 0 ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-    [ "${KEEP:-0}" = 1 ] || rm -rf "$t"
-}
-trap cleanup EXIT
+serve_workdir corpus
 "$CRASHLAB" serve --state "$st" --slots 2 --backoff 1 >"$t/daemon.log" 2>&1 &
 daemon=$!
 for _ in $(seq 300); do "$CRASHLAB" status --state "$st" >/dev/null 2>&1 && break; sleep 0.1; done

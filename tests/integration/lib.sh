@@ -22,3 +22,17 @@ schema_ok() { # schema_ok RESULT.json: validates against results/schema/result.s
 }
 guest_sums() { (cd "$ROOT/build/guest" && sha256sum vmlinuz initrd.img manifest.json); }
 finish() { [ "$failures" -eq 0 ]; }
+# serve_workdir NAME: a work directory $t that QEMU (libvirt-qemu) can enter, the daemon's
+# state $st inside it, and an exit trap that stops the daemon whose pid is in $daemon and
+# removes $t (KEEP=1 keeps it for a look).
+serve_workdir() {
+    t=$(mktemp -d "/tmp/crashlab-$1.XXXXXX")
+    chmod 0711 "$t"
+    st=$t/state
+    daemon=0
+    trap serve_cleanup EXIT
+}
+serve_cleanup() {
+    [ "$daemon" -gt 0 ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+    [ "${KEEP:-0}" = 1 ] || rm -rf "$t"
+}

@@ -9,15 +9,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-t=$(mktemp -d /tmp/crashlab-limits.XXXXXX)
-chmod 0711 "$t"
-st=$t/state
-daemon=0
-cleanup() {
-    [ "$daemon" -gt 0 ] && kill -TERM "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-    [ "${KEEP:-0}" = 1 ] || rm -rf "$t"
-}
-trap cleanup EXIT
+serve_workdir limits
 req() { # req JSON: one request to the daemon, its reply on stdout
     python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(sys.argv[2].encode()+b"\n"); print(s.makefile().readline(), end="")' "$st/serve.sock" "$1"
 }
