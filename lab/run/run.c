@@ -178,7 +178,8 @@ static bool guest_files(cl_run_ctx *c, char *kernel, char *initrd, cl_error **er
 }
 
 /* One process per embedded libvirt root: two would fight over its driver.pid. A second
- * run on the same state directory waits its turn instead of failing. */
+ * run on the same state directory waits its turn instead of failing, for as long as its
+ * own run timeout; the wait is queueing, not running, so the run's clock restarts. */
 static bool lock_state_dir(cl_run_ctx *c, int *fd, cl_error **errp)
 {
     char path[PATH_MAX + 8];
@@ -189,9 +190,12 @@ static bool lock_state_dir(cl_run_ctx *c, int *fd, cl_error **errp)
     if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
         return true;
     cl_run_progress(c, "define", "waiting for another crashlab run that uses %s", c->state_dir);
-    while (!cl_run_interrupted && cl_now() < c->deadline) {
-        if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+    double until = cl_now() + c->s->t_run;
+    while (!cl_run_interrupted && cl_now() < until) {
+        if (flock(*fd, LOCK_EX | LOCK_NB) == 0) {
+            c->deadline = cl_now() + c->s->t_run;
             return true;
+        }
         usleep(200 * 1000);
     }
     return cl_error_set(errp, CL_ERR_VIRT, "state directory '%s' stayed in use by another crashlab run", c->state_dir);

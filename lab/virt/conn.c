@@ -1,5 +1,6 @@
 /* conn.c - opening the connection, the event loop thread, the event queue. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -8,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <libvirt/virterror.h>
 
 #include "util/fileio.h"
@@ -86,6 +89,36 @@ char *cl_virt_default_uri(const char *state_dir, cl_error **errp)
     if (asprintf(&uri, "qemu:///embed?root=%s", root) < 0)
         return cl_error_set(errp, CL_ERR_NOMEM, "out of memory"), NULL;
     return uri;
+}
+
+/* libvirt keeps an embedded root's driver.pid locked (fcntl) until the process that
+ * opened it exits: virConnectClose does not release it. A process that has just ended its
+ * run may still be exiting (tearing down a large address space first), so the next
+ * opener waits for the lock to go instead of failing on it. Returns the holder's pid if
+ * it is still held at the deadline, 0 once free. */
+static long embedded_root_busy(const char *uri, double wait_s)
+{
+    const char *r = strstr(uri, "root=");
+    if (!r)
+        return 0;
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof(path), "%.*s/run/qemu/driver.pid", (int)strcspn(r + 5, "&"), r + 5);
+    if (n < 0 || n >= (int)sizeof(path))
+        return 0;
+    struct timespec nap = { 0, 50 * 1000 * 1000 };
+    for (double waited = 0;; waited += 0.05) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return 0;
+        struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+        int rc = fcntl(fd, F_GETLK, &fl);
+        close(fd);
+        if (rc < 0 || fl.l_type == F_UNLCK)
+            return 0;
+        if (waited >= wait_s)
+            return (long)fl.l_pid;
+        nanosleep(&nap, NULL);
+    }
 }
 
 static void *event_loop(void *opaque)
@@ -236,6 +269,15 @@ cl_virt *cl_virt_open(const char *uri, const char *state_dir, cl_error **errp)
                 break;
             }
         }
+    }
+    long holder = strstr(uri, "/embed") ? embedded_root_busy(uri, 30) : 0;
+    if (holder) {
+        if (pinned)
+            sched_setaffinity(0, sizeof(old), &old);
+        cl_error_set(errp, CL_ERR_VIRT, "the embedded libvirt root of '%s' stayed in use by process %ld for 30 s",
+                     uri, holder);
+        cl_virt_close(v);
+        return NULL;
     }
     v->conn = virConnectOpen(uri);
     if (pinned)

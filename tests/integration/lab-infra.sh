@@ -70,6 +70,24 @@ sleep 1
 rb=$?
 wait "$a"
 ra=$?
-check "same state dir: both runs pass (exit $ra, $rb)" test "$ra" = 0 -a "$rb" = 0
+why() { [ -f "$work/r2/$1/result.json" ] && json "$work/r2/$1/result.json" 'd["verdict"] + ": " + d["reason"]'; }
+check "same state dir: both runs pass (exit $ra, $rb; a: $(why same-a); b: $(why same-b))" test "$ra" = 0 -a "$rb" = 0
+[ "$rb" = 0 ] || sed 's/^/    | b: /' "$work/same-b.err"
 check "same state dir: the second one said it waited" grep -q "waiting for another crashlab run" "$work/same-b.err"
+# 4. The process before has released the state lock but is still exiting, so libvirt's
+#    driver.pid (an fcntl lock libvirt only drops at exit) is still held: the next run
+#    waits for it instead of failing to open the embedded root. A holder stands in for the
+#    exiting process, for 4 s.
+pidf="$work/st2/embed/run/qemu/driver.pid"
+/usr/bin/python3 -c 'import fcntl,os,sys,time; fd=os.open(sys.argv[1],os.O_RDWR|os.O_CREAT); fcntl.lockf(fd,fcntl.LOCK_EX,1,0); open(sys.argv[2],"w").close(); time.sleep(4)' \
+    "$pidf" "$work/held" &
+holder=$!
+for _ in $(seq 1 50); do [ -e "$work/held" ] && break; sleep 0.1; done
+check "a holder took driver.pid" test -e "$work/held"
+"$CRASHLAB" run scenarios/linux/clean.yaml --results "$work/r2" --state "$work/st2" --run-id same-c --quiet \
+    >/dev/null 2>"$work/same-c.err"
+rc=$?
+wait "$holder"
+check "driver.pid still held: the run waits for it and passes (exit $rc; $(why same-c))" test "$rc" = 0
+[ "$rc" = 0 ] || sed 's/^/    | c: /' "$work/same-c.err"
 finish
