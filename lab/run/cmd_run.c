@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/reaper.h"
 #include "run_priv.h"
 
 static void on_signal(int sig)
@@ -74,6 +75,10 @@ int cl_cmd_run(int argc, char **argv)
         return 2;
     }
     o.scenario_path = argv[optind];
+    /* A run starts QEMU: reap it ourselves (lab/util/reaper.h). */
+    int status;
+    if (!o.print_xml && !cl_reaper_fork(&status))
+        return status;
     struct sigaction sa = { .sa_handler = on_signal };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);

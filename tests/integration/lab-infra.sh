@@ -45,6 +45,9 @@ done
 qpid=$(pgrep -f "qemu-system.*guest=cl-.*$work/st1" | head -1)
 [ -z "$qpid" ] && qpid=$(pgrep -f "qemu-system.*$work/st1" | head -1)
 check "qemu process found" test -n "$qpid"
+# The run reaps its own QEMU (lab/util/reaper.h): QEMU's parent is the run's process.
+check "QEMU is adopted by the run (parent $(ps -o ppid= -p "$qpid" | tr -d ' '), run $pid)" \
+    test "$(ps -o ppid= -p "$qpid" | tr -d ' ')" = "$pid"
 [ -n "$qpid" ] && kill -9 "$qpid"
 wait "$pid"
 rc=$?
@@ -90,4 +93,24 @@ rc=$?
 wait "$holder"
 check "driver.pid still held: the run waits for it and passes (exit $rc; $(why same-c))" test "$rc" = 0
 [ "$rc" = 0 ] || sed 's/^/    | c: /' "$work/same-c.err"
+
+# 5. SIGTERM to the run (as a scheduler or `timeout` sends it): the run stops, tears the
+#    guest down and records infra-error "interrupted"; nothing is left running.
+"$CRASHLAB" run "$work/long.yaml" --results "$work/r1" --state "$work/st1" --run-id term \
+    >/dev/null 2>"$work/term.err" &
+pid=$!
+for _ in $(seq 1 240); do
+    grep -q "watching for a crash" "$work/term.err" 2>/dev/null && break
+    sleep 0.5
+done
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check "SIGTERM: exit 1 (got $rc)" test "$rc" = 1
+res="$work/r1/term/result.json"
+check "SIGTERM: result recorded" test -f "$res"
+[ -f "$res" ] && check "SIGTERM: infra-error, interrupted ($(json "$res" 'd["verdict"] + ": " + d["reason"]'))" \
+    test "$(json "$res" 'd["verdict"] + ": " + d["reason"]')" = "infra-error: interrupted"
+check "SIGTERM: no QEMU left" bash -c "! pgrep -f '[q]emu-system.*$work/st1' >/dev/null"
+check "SIGTERM: no crashlab process left" bash -c "! pgrep -f '[c]rashlab run .*$work/st1' >/dev/null"
 finish

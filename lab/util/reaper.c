@@ -1,0 +1,80 @@
+/* reaper.c - the reaper half of a split process: reap everything, forward signals. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "reaper.h"
+
+static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+static void reaper_set(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGCHLD);
+    for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+        sigaddset(set, forwarded[i]);
+}
+
+/* Reaps every exited child; true once the worker is among them. */
+static bool reap(pid_t worker, int *status)
+{
+    bool done = false;
+    for (;;) {
+        int st;
+        pid_t p = waitpid(-1, &st, WNOHANG);
+        if (p <= 0)
+            return done || (p < 0 && errno == ECHILD);
+        if (p == worker) {
+            done = true;
+            *status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+        }
+    }
+}
+
+bool cl_reaper_fork(int *status)
+{
+    sigset_t set, old;
+    reaper_set(&set);
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+        return true;
+    /* Blocked before the fork so that nothing sent in between is lost. */
+    sigprocmask(SIG_BLOCK, &set, &old);
+    pid_t reaper = getpid();
+    fflush(NULL);
+    pid_t worker = fork();
+    if (worker < 0) {
+        prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return true;
+    }
+    if (worker == 0) {
+        /* Killed with the reaper, as the single process was when it was killed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        if (getppid() != reaper)
+            raise(SIGKILL);
+        return true;
+    }
+    *status = 1;
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&set, &si);
+        if (sig < 0)
+            continue;
+        if (sig == SIGCHLD) {
+            if (reap(worker, status))
+                break;
+            continue;
+        }
+        /* A terminal's signal went to the whole process group, the worker included; one
+         * sent with kill(2) to this pid is passed on. */
+        if (si.si_code != SI_KERNEL)
+            kill(worker, sig);
+    }
+    return false;
+}

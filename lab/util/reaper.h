@@ -1,0 +1,26 @@
+/* reaper.h - a run reaps the QEMU processes it starts, whatever the host's init does.
+ *
+ * libvirt starts QEMU daemonized, so an exited QEMU is a zombie until whatever adopted it
+ * reaps it: systemd does so at once, but a container's or sandbox's init may reap late
+ * (measured here: about 1 s) or never. libvirt's destroy polls the pid until it is gone,
+ * and a zombie is not gone, so every teardown waited on somebody else's init (1-2 s per
+ * run here; where nothing reaps, 15 s and an error).
+ *
+ * cl_reaper_fork() splits the process the way tini or dumb-init do: the original process
+ * becomes a child subreaper that only reaps and forwards signals, and the work goes on in
+ * its child. Orphans (QEMU) are adopted by the reaper, never by the worker, so reaping them
+ * can never take the exit status of a child libvirt itself waits for.
+ */
+#ifndef CL_REAPER_H
+#define CL_REAPER_H
+
+#include <stdbool.h>
+
+/* Returns true in the worker: carry on. In the reaper, returns false once the worker has
+ * ended, with *status set to what the command should exit with (the worker's exit code, or
+ * 128 + the signal that killed it). Signals sent to the reaper with kill(2) are passed on
+ * to the worker; the worker dies with SIGKILL if the reaper is killed. If the split cannot
+ * be made, returns true without forking: the work goes on unsplit. */
+bool cl_reaper_fork(int *status);
+
+#endif

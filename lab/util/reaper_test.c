@@ -1,0 +1,146 @@
+/* The reaper half of a split process: exit status passed through, orphans reaped at once,
+ * signals passed on. Each case runs in its own process, so this test program does not
+ * itself become a subreaper. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "util/reaper.h"
+
+static void nap_ms(long ms)
+{
+    struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&t, NULL);
+}
+
+/* 'Z' while a zombie, 0 once gone. */
+static char proc_state(pid_t pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Runs worker() behind cl_reaper_fork in a fresh process; returns that process's status. */
+static int split(int (*worker)(void), int signal_after_ms)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        int status;
+        if (!cl_reaper_fork(&status))
+            _exit(status);
+        _exit(worker());
+    }
+    if (signal_after_ms) {
+        nap_ms(signal_after_ms);
+        kill(p, SIGTERM);
+    }
+    int st = 0;
+    waitpid(p, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int exits_7(void) { return 7; }
+
+static int aborts(void)
+{
+    signal(SIGABRT, SIG_DFL);
+    raise(SIGABRT);
+    return 0;
+}
+
+/* Makes an orphan that exits at once (as a daemonized QEMU does when destroyed) and
+ * reports whether it stopped being a zombie, i.e. somebody reaped it, within 2 s. */
+static int orphan_is_reaped(void)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return 10;
+    pid_t mid = fork();
+    if (mid == 0) {
+        pid_t g = fork();
+        if (g == 0) {
+            nap_ms(100); /* exits after its parent: an orphan */
+            _exit(0);
+        }
+        if (write(fds[1], &g, sizeof(g)) != (ssize_t)sizeof(g))
+            _exit(1);
+        _exit(0);
+    }
+    pid_t g = 0;
+    if (read(fds[0], &g, sizeof(g)) != (ssize_t)sizeof(g))
+        return 11;
+    waitpid(mid, NULL, 0);
+    if (getppid() == 1)
+        return 12;
+    /* The orphan's parent is now the reaper, this process's parent. */
+    nap_ms(20);
+    if (proc_state(g) && proc_state(g) != 'Z') {
+        char path[64], buf[512];
+        snprintf(path, sizeof(path), "/proc/%ld/stat", (long)g);
+        FILE *f = fopen(path, "r");
+        long ppid = 0;
+        if (f && fgets(buf, sizeof(buf), f)) {
+            char *p = strrchr(buf, ')');
+            if (p)
+                sscanf(p + 4, "%ld", &ppid);
+        }
+        if (f)
+            fclose(f);
+        if (ppid != (long)getppid())
+            return 13;
+    }
+    for (int i = 0; i < 200; i++) {
+        if (!proc_state(g))
+            return 0;
+        nap_ms(10);
+    }
+    return 14;
+}
+
+static int waits_for_term(void)
+{
+    /* Default SIGTERM action: the worker dies of it. */
+    for (int i = 0; i < 500; i++)
+        nap_ms(10);
+    return 0;
+}
+
+static void test_status(void)
+{
+    CHECK(split(exits_7, 0) == 7);
+    CHECK(split(aborts, 0) == 128 + SIGABRT);
+}
+
+static void test_orphans_reaped(void)
+{
+    int rc = split(orphan_is_reaped, 0);
+    if (rc)
+        printf("# orphan_is_reaped returned %d\n", rc);
+    CHECK(rc == 0);
+}
+
+static void test_signal_forwarded(void)
+{
+    CHECK(split(waits_for_term, 200) == 128 + SIGTERM);
+}
+
+int main(void)
+{
+    RUN_TEST(test_status);
+    RUN_TEST(test_orphans_reaped);
+    RUN_TEST(test_signal_forwarded);
+    TEST_EXIT();
+}
