@@ -1,5 +1,7 @@
 /* console.h - finding the crash report in a Linux guest's serial console.
- * The console is guest output: bounded, and never trusted to be well formed. */
+ * The console is guest output: bounded, and never trusted to be well formed. What crashed
+ * (kind, title, panic message) comes from the one Linux crash classifier,
+ * lab/dump/linux/report.h; this adds the excerpt and the fault module's ground truth. */
 #ifndef CL_RUN_CONSOLE_H
 #define CL_RUN_CONSOLE_H
 
@@ -9,16 +11,12 @@
 typedef struct {
     bool found;
     char kind[32];          /* panic, oops, hung-task, soft-lockup, hard-lockup, bug, slab-corruption, stack-overflow, rcu-stall, warning */
-    char title[128];        /* stable: addresses and numbers replaced, offsets stripped */
+    char title[128];        /* the classifier's title: "BUG: soft lockup in lf_spin_timer" */
     char panic_message[256];/* the text after "Kernel panic - not syncing: " */
     char report[4096];      /* the lines from the first report line on, cut to fit */
     char ground_truth[1024];/* the last "labfault: ground-truth {...}" JSON, if any */
 } cl_console_report;
 
 void cl_console_parse(const char *text, size_t len, cl_console_report *r);
-
-/* Syzkaller-style title clean-up: hex addresses -> ADDR, func+0x1/0x2 -> func, numbers in
- * brackets -> NUM, non-printable dropped, at most outlen-1 (<= 120) characters. */
-void cl_title_sanitize(const char *in, char *out, size_t outlen);
 
 #endif

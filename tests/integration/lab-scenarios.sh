@@ -54,6 +54,9 @@ for sc in scenarios/linux/*.yaml; do
             "$CRASHLAB" inspect "$work/results/t-$name/$dump" --json >"$work/$name.inspect" 2>/dev/null
             got=$(json "$work/$name.inspect" 'd.get("os",{}).get("release","")' 2>/dev/null)
             check "$name: dump VMCOREINFO names release $release (got '$got')" test "$got" = "$release"
+            # One classifier reads the dump's kernel log and the console: one title.
+            t=$(json "$res" 'd["crash"].get("title","")') ct=$(json "$res" 'd["crash"].get("console_title","")')
+            check "$name: the console and the dump give one title ('$t' / '$ct')" test -n "$t" -a "$t" = "$ct"
         fi
         ;;
     esac

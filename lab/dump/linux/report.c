@@ -9,34 +9,38 @@ typedef struct {
     const char *match;   /* substring of the report line */
     const char *title;   /* printf format taking the function; NULL: see code */
     const char *type;
+    const char *kind;
 } pattern;
 
 static const pattern patterns[] = {
-    { "BUG: kernel NULL pointer dereference", "BUG: kernel NULL pointer dereference in %s", "oops" },
-    { "BUG: unable to handle page fault", "BUG: unable to handle page fault in %s", "oops" },
-    { "BUG: unable to handle kernel", "BUG: unable to handle kernel paging request in %s", "oops" },
-    { "general protection fault", "general protection fault in %s", "oops" },
-    { "BUG: soft lockup", "BUG: soft lockup in %s", "lockup" },
-    { "Watchdog detected hard LOCKUP", "BUG: hard lockup in %s", "lockup" },
-    { "self-detected stall on CPU", "INFO: rcu detected stall in %s", "lockup" },
-    { "rcu_preempt detected stalls", "INFO: rcu detected stall in %s", "lockup" },
-    { "rcu_sched detected stalls", "INFO: rcu detected stall in %s", "lockup" },
-    { "blocked for more than", "INFO: task hung in %s", "hang" },
-    { "kernel BUG at ", "kernel BUG in %s", "bug" },
-    { "BUG: KASAN: ", NULL, "bug" },
-    { "BUG: scheduling while atomic", "BUG: scheduling while atomic in %s", "bug" },
-    { "BUG: sleeping function called from invalid context", "BUG: sleeping function called from invalid context in %s", "bug" },
-    { "list_add corruption", "BUG: corrupted list in %s", "bug" },
-    { "list_del corruption", "BUG: corrupted list in %s", "bug" },
-    { "Kernel stack is corrupted in:", "kernel stack is corrupted in %s", "bug" },
-    { "divide error: ", "divide error in %s", "oops" },
-    { "invalid opcode: ", "invalid opcode in %s", "oops" },
-    { "WARNING: CPU: ", "WARNING in %s", "warning" },
+    { "BUG: kernel NULL pointer dereference", "BUG: kernel NULL pointer dereference in %s", "oops", "oops" },
+    { "BUG: unable to handle page fault", "BUG: unable to handle page fault in %s", "oops", "oops" },
+    { "BUG: unable to handle kernel", "BUG: unable to handle kernel paging request in %s", "oops", "oops" },
+    { "general protection fault", "general protection fault in %s", "oops", "oops" },
+    { "BUG: soft lockup", "BUG: soft lockup in %s", "lockup", "soft-lockup" },
+    { "Watchdog detected hard LOCKUP", "BUG: hard lockup in %s", "lockup", "hard-lockup" },
+    { "self-detected stall on CPU", "INFO: rcu detected stall in %s", "lockup", "rcu-stall" },
+    { "rcu_preempt detected stalls", "INFO: rcu detected stall in %s", "lockup", "rcu-stall" },
+    { "rcu_sched detected stalls", "INFO: rcu detected stall in %s", "lockup", "rcu-stall" },
+    { "blocked for more than", "INFO: task hung in %s", "hang", "hung-task" },
+    { "kernel BUG at ", "kernel BUG in %s", "bug", "bug" },
+    { "BUG: KASAN: ", NULL, "bug", "bug" },
+    { "BUG: scheduling while atomic", "BUG: scheduling while atomic in %s", "bug", "bug" },
+    { "BUG: sleeping function called from invalid context", "BUG: sleeping function called from invalid context in %s", "bug", "bug" },
+    { "list_add corruption", "BUG: corrupted list in %s", "bug", "bug" },
+    { "list_del corruption", "BUG: corrupted list in %s", "bug", "bug" },
+    { "Kernel stack is corrupted in:", "kernel stack is corrupted in %s", "bug", "stack-overflow" },
+    { "stack guard page was hit", "kernel stack overflow in %s", "oops", "stack-overflow" },
+    { "kernel stack overflow", "kernel stack overflow in %s", "oops", "stack-overflow" },
+    { "divide error: ", "divide error in %s", "oops", "oops" },
+    { "invalid opcode: ", "invalid opcode in %s", "oops", "oops" },
+    { "Oops: ", "Oops in %s", "oops", "oops" },
+    { "WARNING: CPU: ", "WARNING in %s", "warning", "warning" },
 };
 
-/* Frames that say how a task waits or how the kernel reports, not what went wrong. */
-static const pattern slub_pattern = { "BUG ", NULL, "bug" };
+static const pattern slub_pattern = { "BUG ", NULL, "bug", "slab-corruption" };
 
+/* Frames that say how a task waits or how the kernel reports, not what went wrong. */
 static const char *skip_frames[] = {
     "__schedule", "schedule", "io_schedule", "preempt_schedule", "__mutex_lock", "mutex_lock", "rwsem_down",
     "down_", "__down", "wait_for_completion", "__wait", "do_wait", "msleep", "usleep", "_raw_spin", "queued_spin",
@@ -47,12 +51,12 @@ static const char *skip_frames[] = {
     "do_idle", "start_secondary", "secondary_startup", "delay_tsc", "delay_halt", "__delay", "__const_udelay",
     "__udelay", "udelay", "mdelay", "native_safe_halt", "default_idle", "arch_cpu_idle", "cpu_idle",
     "call_timer_fn", "__run_timers", "run_timer_softirq", "handle_softirqs", "__do_softirq",
-    "lock_acquire", "lock_release", "native_queued_spin", "do_raw_spin_lock",
+    "lock_acquire", "lock_release", "native_queued_spin", "do_raw_spin_lock", "check_panic_on_warn",
     /* slab debugging's own frames */
     "object_err", "free_to_partial_list", "print_trailer", "free_debug_processing", "__slab_free", "slab_free",
     "kfree", "kmem_cache_free", "__kmem_cache_free", "slab_err", "check_bytes_and_report", "check_object",
     "on_freelist", "alloc_debug_processing", "___slab_alloc", "__slab_alloc", "__kmalloc", "kmalloc",
-    "kmem_cache_alloc", "slab_pad_check", "check_slab",
+    "kmem_cache_alloc", "slab_pad_check", "check_slab", "get_partial", "__kmem_cache_alloc",
 };
 
 /* Strips the "[   12.345678] " prefix the log reader puts on every line. */
@@ -166,18 +170,23 @@ static bool parse(const char *log, cl_linux_report *out);
 
 bool cl_linux_report_parse(const char *log, cl_linux_report *out)
 {
+    return cl_linux_report_parse_n(log, log ? strlen(log) : 0, out);
+}
+
+bool cl_linux_report_parse_n(const char *log, size_t n, cl_linux_report *out)
+{
     memset(out, 0, sizeof(*out));
     if (!log)
         return false;
-    /* serial consoles end lines with CR LF; the ring buffer does not */
-    size_t n = strlen(log);
+    /* serial consoles end lines with CR LF, the ring buffer does not; a NUL from a hostile
+     * guest must not hide what follows it */
     char *copy = malloc(n + 1);
     if (!copy)
         return false;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (log[i] != '\r')
-            copy[k++] = log[i];
+            copy[k++] = log[i] ? log[i] : ' ';
     copy[k] = '\0';
     bool found = parse(copy, out);
     free(copy);
@@ -226,6 +235,7 @@ static bool parse(const char *log, cl_linux_report *out)
         line_at(ls, out->report_line, sizeof(out->report_line));
         find_function(ls, true, out->function, sizeof(out->function), out->module, sizeof(out->module));
         out->type = pat->type;
+        out->kind = pat->kind;
         if (out->function[0])
             snprintf(raw, sizeof(raw), "slab: %s in %s", slub_reason, out->function);
         else
@@ -238,6 +248,7 @@ static bool parse(const char *log, cl_linux_report *out)
         find_function(ls, !strcmp(pat->type, "hang"), out->function, sizeof(out->function), out->module,
                       sizeof(out->module));
         out->type = pat->type;
+        out->kind = pat->kind;
         if (!pat->title) { /* "BUG: KASAN: use-after-free in func+0x../0x.." */
             line_at(first + strlen("BUG: KASAN: "), raw + 8, sizeof(raw) - 8);
             memcpy(raw, "KASAN: ", 7);
@@ -257,7 +268,7 @@ static bool parse(const char *log, cl_linux_report *out)
             ls--;
         line_at(ls, out->report_line, sizeof(out->report_line));
         snprintf(raw, sizeof(raw), "Kernel panic - not syncing: %s", out->panic_message);
-        out->type = "panic";
+        out->type = out->kind = "panic";
         find_function(ls, true, out->function, sizeof(out->function), out->module, sizeof(out->module));
     } else {
         return false;

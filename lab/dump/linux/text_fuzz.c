@@ -1,5 +1,5 @@
 /* text_fuzz.c - libFuzzer target: the text parsers fed with guest data: crash reports and
- * titles from a kernel log, VMCOREINFO lookups, the SMBIOS structure table. */
+ * titles from a kernel log or a serial console, VMCOREINFO lookups, the SMBIOS structure table. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s[size] = '\0';
     cl_linux_report rep;
     cl_linux_report_parse(s, &rep);
+    /* the serial console's path: raw bytes, NULs and CRs included */
+    cl_linux_report_parse_n((const char *)data, size, &rep);
     char t[CL_TITLE_MAX + 1], v[64];
     cl_dump_title_from_text(s, t, sizeof(t));
     uint64_t u;
