@@ -93,6 +93,5 @@ bool cl_guest_sync_hosts(cl_daemon *d, cl_error **errp);
 void cl_sched_slot_dir(const cl_daemon *d, const char *host, int slot, char *out, size_t outlen);
 
 /* /proc/PID/stat start time, 0 if the process is gone. */
-unsigned long long cl_proc_start_time(pid_t pid);
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon_priv.h"
+#include "util/proc.h"
 #include "virt/domain.h"
 #include "virt/domxml.h"
 #include "virt/virt.h"

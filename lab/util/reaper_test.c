@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "util/proc.h"
 #include "util/reaper.h"
 
 static void nap_ms(long ms)
@@ -21,16 +22,8 @@ static void nap_ms(long ms)
 /* 'Z' while a zombie, 0 once gone. */
 static char proc_state(pid_t pid)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    return p && p[1] == ' ' ? p[2] : '?';
+    cl_proc_stat st;
+    return cl_proc_stat_read(pid, &st) ? st.state : 0;
 }
 
 /* Runs worker() behind cl_reaper_fork in a fresh process; returns that process's status. */
@@ -87,21 +80,9 @@ static int orphan_is_reaped(void)
         return 12;
     /* The orphan's parent is now the reaper, this process's parent. */
     nap_ms(20);
-    if (proc_state(g) && proc_state(g) != 'Z') {
-        char path[64], buf[512];
-        snprintf(path, sizeof(path), "/proc/%ld/stat", (long)g);
-        FILE *f = fopen(path, "r");
-        long ppid = 0;
-        if (f && fgets(buf, sizeof(buf), f)) {
-            char *p = strrchr(buf, ')');
-            if (p)
-                sscanf(p + 4, "%ld", &ppid);
-        }
-        if (f)
-            fclose(f);
-        if (ppid != (long)getppid())
-            return 13;
-    }
+    cl_proc_stat st;
+    if (cl_proc_stat_read(g, &st) && st.state != 'Z' && st.ppid != (long)getppid())
+        return 13;
     for (int i = 0; i < 200; i++) {
         if (!proc_state(g))
             return 0;

@@ -7,6 +7,7 @@
 #include "check.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/proc.h"
 
 static void test_files(void)
 {
@@ -81,10 +82,22 @@ static void test_errors(void)
     CHECK_STR(cl_error_code_to_string(CL_ERR_TIMEOUT), "timeout");
 }
 
+static void test_proc(void)
+{
+    cl_proc_stat st;
+    CHECK(cl_proc_stat_read(getpid(), &st));
+    CHECK(st.state == 'R' && st.ppid == (long)getppid() && st.start_time > 0);
+    CHECK(cl_proc_start_time(getpid()) == st.start_time);
+    CHECK(cl_proc_start_time(getppid()) <= st.start_time);
+    CHECK(!cl_proc_stat_read(0x3fffffff, &st));
+    CHECK(cl_proc_start_time(0x3fffffff) == 0);
+}
+
 int main(void)
 {
     RUN_TEST(test_files);
     RUN_TEST(test_buf);
     RUN_TEST(test_errors);
+    RUN_TEST(test_proc);
     TEST_EXIT();
 }
