@@ -21,7 +21,7 @@ FUZZ_SEEDS   := $(wildcard ../shared/testdata/windows-dumps/*.dmp ../shared/test
 
 $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -c $< -o $@
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
 # lab/dump/windows/windows_fuzz.c -> module lab/dump
 fuzz_module = $(word 1,$(subst /, ,$(patsubst lab/%,%,$(1))))
