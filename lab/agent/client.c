@@ -86,7 +86,7 @@ bool cl_agent_wait_ping(virDomainPtr dom, double deadline, cl_error **errp)
         cl_error_free(last);
         last = NULL;
         /* Short per-try deadline: a ping sent before qemu-ga opened its port is lost. */
-        double d = cl_now() + 3;
+        double t = cl_now(), d = t + 3;
         if (cl_agent_command(dom, "{\"execute\":\"guest-ping\"}", d < deadline ? d : deadline, &ret, &last)) {
             json_object_put(ret);
             return true;
@@ -94,7 +94,9 @@ bool cl_agent_wait_ping(virDomainPtr dom, double deadline, cl_error **errp)
         if (!domain_running(dom))
             return cl_error_set(errp, CL_ERR_AGENT, "agent: the guest stopped running while waiting for the agent (%s)",
                                 last->msg);
-        sleep_s(0.25);
+        /* Refused at once ("not connected" until qemu-ga opens its port, as right after a
+         * restore): ask again soon, it costs nothing. A try that waited already paced us. */
+        sleep_s(cl_now() - t < 0.1 ? 0.05 : 0.25);
     }
     return cl_error_set(errp, CL_ERR_TIMEOUT, "agent: no answer to guest-ping before the deadline%s%s",
                         last ? "; last error: " : "", last ? last->msg : "");

@@ -139,6 +139,31 @@ static void make_run_id(cl_run_ctx *c)
     snprintf(c->domname, sizeof(c->domname), "cl-%.12s", hex);
 }
 
+bool cl_run_input_sha256(cl_run_ctx *c, const char *path, char hex[65], cl_error **errp)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot stat '%s'", path);
+    char dir[PATH_MAX], memo[PATH_MAX + 128];
+    snprintf(dir, sizeof(dir), "%s/guest-cache/sums", c->state_dir);
+    /* Not ctime: libvirt chowns the kernel and initrd to QEMU's user and back on every run. */
+    snprintf(memo, sizeof(memo), "%s/%llx-%llx-%llx-%lld.%09ld", dir, (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino, (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec,
+             st.st_mtim.tv_nsec);
+    CL_AUTOFREE char *text = NULL;
+    size_t len = 0;
+    if (cl_file_read_all(memo, 64, &text, &len, NULL) && len == 64 && strspn(text, "0123456789abcdef") == 64) {
+        memcpy(hex, text, 65);
+        return true;
+    }
+    if (!cl_sha256_file(path, hex, NULL, errp))
+        return false;
+    /* Only a cache: a state directory it cannot be written to costs the hash next time. */
+    if (cl_mkdir_p(dir, 0755, NULL))
+        cl_file_write_atomic(memo, hex, 64, NULL);
+    return true;
+}
+
 /* QEMU opens the kernel and initrd itself, as an unprivileged user when we are root. A
  * guest file it cannot reach (a checkout under a private directory) is copied, read-only
  * and content-addressed, into the state directory; the original is never written. */
@@ -148,8 +173,7 @@ static bool stage_guest_file(cl_run_ctx *c, char *path, cl_error **errp)
     if (geteuid() != 0 || cl_path_world_reachable(path, true, blocker, sizeof(blocker)))
         return true;
     char hex[65];
-    uint64_t size = 0;
-    if (!cl_sha256_file(path, hex, &size, errp))
+    if (!cl_run_input_sha256(c, path, hex, errp))
         return false;
     char dir[PATH_MAX], dst[PATH_MAX + 80];
     snprintf(dir, sizeof(dir), "%s/guest-cache", c->state_dir);

@@ -56,6 +56,10 @@ bool cl_run_steps(cl_run_ctx *c);
 /* Records one rung of the capture ladder. */
 void cl_run_ladder(cl_run_ctx *c, const char *step, const char *outcome);
 
+/* The sha256 of a host input file (the guest's kernel and initrd), remembered in the state
+ * directory by device, inode, size and mtime: hashed once, not on every run. */
+bool cl_run_input_sha256(cl_run_ctx *c, const char *path, char hex[65], cl_error **errp);
+
 /* Set by a signal handler (cmd_run.c): every wait returns, the run tears down. */
 extern volatile int cl_run_interrupted;
 extern cl_virt *volatile cl_run_current_virt;

@@ -141,7 +141,7 @@ bool cl_run_warm_start(cl_run_ctx *c, const cl_domxml_opts *dx, const char *faul
     char lib[32] = "", hv[32] = "";
     cl_virt_versions(c->v, lib, hv, NULL);
     char ksha[65], isha[65];
-    if (!cl_sha256_file(dx->kernel, ksha, NULL, errp) || !cl_sha256_file(dx->initrd, isha, NULL, errp))
+    if (!cl_run_input_sha256(c, dx->kernel, ksha, errp) || !cl_run_input_sha256(c, dx->initrd, isha, errp))
         return false;
     /* Everything that shapes the saved state is in the key. */
     char keytext[4096];
