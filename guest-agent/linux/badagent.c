@@ -183,7 +183,8 @@ static long long jint(const char *line, const char *key)
 #define OUT_MAX (64u << 10)
 static int files[MAX_FILES];                 /* handle 1000 + i -> fd, -1 free */
 static bool lied_file[MAX_FILES];            /* opened as the lied-about dump */
-static struct { pid_t pid; int fd; char *out; size_t len; } procs[MAX_PROCS];
+struct proc { pid_t pid; int fd; char *out; size_t len; };
+static struct proc procs[MAX_PROCS];
 
 static void reply_error(const char *desc)
 {
@@ -278,6 +279,20 @@ out:
         free(argv[i]);
 }
 
+/* Takes what the child has written so far, keeping at most OUT_MAX bytes. */
+static void drain(struct proc *p)
+{
+    for (;;) {
+        char buf[4096];
+        ssize_t n = read(p->fd, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        size_t room = OUT_MAX - p->len, take = (size_t)n < room ? (size_t)n : room;
+        memcpy(p->out + p->len, buf, take);
+        p->len += take;
+    }
+}
+
 static void do_exec_status(const char *line)
 {
     pid_t pid = (pid_t)jint(line, "pid");
@@ -288,29 +303,13 @@ static void do_exec_status(const char *line)
         reply_error("guest-exec-status: no such pid");
         return;
     }
-    for (;;) {
-        char buf[4096];
-        ssize_t n = read(procs[i].fd, buf, sizeof(buf));
-        if (n <= 0)
-            break;
-        size_t room = OUT_MAX - procs[i].len;
-        memcpy(procs[i].out + procs[i].len, buf, (size_t)n < room ? (size_t)n : room);
-        procs[i].len += (size_t)n < room ? (size_t)n : room;
-    }
+    drain(&procs[i]);
     int st = 0;
     if (waitpid(pid, &st, WNOHANG) != pid) {
         reply("{\"exited\": false}");
         return;
     }
-    for (;;) {
-        char buf[4096];
-        ssize_t n = read(procs[i].fd, buf, sizeof(buf));
-        if (n <= 0)
-            break;
-        size_t room = OUT_MAX - procs[i].len;
-        memcpy(procs[i].out + procs[i].len, buf, (size_t)n < room ? (size_t)n : room);
-        procs[i].len += (size_t)n < room ? (size_t)n : room;
-    }
+    drain(&procs[i]);
     char *b64 = malloc(4 * (procs[i].len / 3 + 1) + 1);
     b64_encode((unsigned char *)procs[i].out, procs[i].len, b64);
     char *r = malloc(strlen(b64) + 128);
