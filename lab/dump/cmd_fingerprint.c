@@ -4,20 +4,9 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/json.h"
+#include "dump/cmd_args.h"
 #include "dump/fingerprint.h"
-
-static const char *str(json_object *o, const char *key)
-{
-    json_object *v;
-    return o && json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v) : NULL;
-}
-
-static json_object *get(json_object *o, const char *key)
-{
-    json_object *v;
-    return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
 
 static void line(const char *label, const char *v)
 {
@@ -27,57 +16,48 @@ static void line(const char *label, const char *v)
 
 static void print_human(json_object *o)
 {
-    line("format:", str(o, "format"));
-    json_object *s = get(o, "smbios");
+    line("format:", cl_json_str(o, "format", NULL));
+    json_object *s = cl_json_get(o, "smbios");
     if (s) {
-        printf("%-22s %s %s at %s\n", "smbios:", str(s, "entry_point"), str(s, "version"), str(s, "entry_address"));
-        json_object *b = get(s, "bios"), *y = get(s, "system");
-        line("  bios vendor:", str(b, "vendor"));
-        line("  bios version:", str(b, "version"));
-        line("  manufacturer:", str(y, "manufacturer"));
-        line("  product:", str(y, "product"));
-        line("  version:", str(y, "version"));
-        line("  serial:", str(y, "serial"));
-        line("  uuid:", str(y, "uuid"));
+        printf("%-22s %s %s at %s\n", "smbios:", cl_json_str(s, "entry_point", NULL), cl_json_str(s, "version", NULL), cl_json_str(s, "entry_address", NULL));
+        json_object *b = cl_json_get(s, "bios"), *y = cl_json_get(s, "system");
+        line("  bios vendor:", cl_json_str(b, "vendor", NULL));
+        line("  bios version:", cl_json_str(b, "version", NULL));
+        line("  manufacturer:", cl_json_str(y, "manufacturer", NULL));
+        line("  product:", cl_json_str(y, "product", NULL));
+        line("  version:", cl_json_str(y, "version", NULL));
+        line("  serial:", cl_json_str(y, "serial", NULL));
+        line("  uuid:", cl_json_str(y, "uuid", NULL));
     } else {
         line("smbios:", "(not in the dump)");
     }
-    json_object *h = get(o, "hypervisor");
-    line("hypervisor:", str(h, "name") ? str(h, "name") : "(none detected)");
-    line("dmi:", str(h, "dmi"));
-    json_object *d = get(o, "virtualization_drivers");
+    json_object *h = cl_json_get(o, "hypervisor");
+    line("hypervisor:", cl_json_str(h, "name", NULL) ? cl_json_str(h, "name", NULL) : "(none detected)");
+    line("dmi:", cl_json_str(h, "dmi", NULL));
+    json_object *d = cl_json_get(o, "virtualization_drivers");
     for (size_t i = 0; d && i < json_object_array_length(d); i++) {
         json_object *e = json_object_array_get_idx(d, i);
-        printf("%-22s %s (%s)\n", i ? "" : "virtualization drivers:", str(e, "name"), str(e, "platform"));
+        printf("%-22s %s (%s)\n", i ? "" : "virtualization drivers:", cl_json_str(e, "name", NULL), cl_json_str(e, "platform", NULL));
     }
-    json_object *w = get(o, "warnings");
+    json_object *w = cl_json_get(o, "warnings");
     for (size_t i = 0; w && i < json_object_array_length(w); i++)
         line("warning:", json_object_get_string(json_object_array_get_idx(w, i)));
 }
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: crashlab fingerprint DUMP [--json]\n"
+               "Prints what the guest saw of its platform: SMBIOS strings, the hypervisor its kernel\n"
+               "detected, its virtualization drivers. Exit 0: read; 2: not a dump; 3: truncated.\n");
+}
+
 int cl_cmd_fingerprint(int argc, char **argv)
 {
-    const char *path = NULL;
-    bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: crashlab fingerprint DUMP [--json]\n"
-                   "Prints what the guest saw of its platform: SMBIOS strings, the hypervisor its kernel\n"
-                   "detected, its virtualization drivers. Exit 0: read; 2: not a dump; 3: truncated.\n");
-            return 0;
-        } else if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "usage: crashlab fingerprint DUMP [--json]\n");
-            return 2;
-        } else {
-            path = argv[i];
-        }
-    }
-    if (!path) {
-        fprintf(stderr, "usage: crashlab fingerprint DUMP [--json]\n");
-        return 2;
-    }
+    const char *path;
+    bool json;
+    int rc = cl_dump_cmd_args(argc, argv, usage, &path, &json);
+    if (rc >= 0)
+        return rc;
     json_object *o = NULL;
     CL_AUTOPTR(cl_error) err = NULL;
     if (!cl_dump_fingerprint(path, &o, &err)) {
@@ -88,8 +68,8 @@ int cl_cmd_fingerprint(int argc, char **argv)
         printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     else
         print_human(o);
-    json_object *t = get(o, "truncated");
-    int rc = t && json_object_get_boolean(t) ? 3 : 0;
+    json_object *t = cl_json_get(o, "truncated");
+    rc = t && json_object_get_boolean(t) ? 3 : 0;
     json_object_put(o);
     return rc;
 }

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/json.h"
+#include "dump/cmd_args.h"
 #include "dump/dump.h"
 
 static void usage(FILE *f)
@@ -13,101 +15,74 @@ static void usage(FILE *f)
                "(what could be read is still printed).\n");
 }
 
-static const char *str(json_object *o, const char *key)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)
-               ? json_object_get_string(v) : NULL;
-}
-
-static json_object *get(json_object *o, const char *key)
-{
-    json_object *v;
-    return json_object_object_get_ex(o, key, &v) ? v : NULL;
-}
-
 static void print_human(json_object *o)
 {
     json_object *v;
-    printf("title:       %s\n", str(o, "title"));
-    printf("format:      %s\n", str(o, "format"));
-    if ((v = get(o, "dump_type"))) {
-        if (get(v, "number"))
-            printf("dump type:   %s (%d)\n", str(v, "name"), json_object_get_int(get(v, "number")));
+    printf("title:       %s\n", cl_json_str(o, "title", NULL));
+    printf("format:      %s\n", cl_json_str(o, "format", NULL));
+    if ((v = cl_json_get(o, "dump_type"))) {
+        if (cl_json_get(v, "number"))
+            printf("dump type:   %s (%d)\n", cl_json_str(v, "name", NULL), json_object_get_int(cl_json_get(v, "number")));
         else
-            printf("dump type:   %s\n", str(v, "name"));
+            printf("dump type:   %s\n", cl_json_str(v, "name", NULL));
     }
-    if ((v = get(o, "machine"))) {
-        if (get(v, "number"))
-            printf("machine:     %s (0x%x)\n", str(v, "name"), (unsigned)json_object_get_int(get(v, "number")));
+    if ((v = cl_json_get(o, "machine"))) {
+        if (cl_json_get(v, "number"))
+            printf("machine:     %s (0x%x)\n", cl_json_str(v, "name", NULL), (unsigned)json_object_get_int(cl_json_get(v, "number")));
         else
-            printf("machine:     %s\n", str(v, "name"));
+            printf("machine:     %s\n", cl_json_str(v, "name", NULL));
     }
-    if ((v = get(o, "processors")))
+    if ((v = cl_json_get(o, "processors")))
         printf("processors:  %d\n", json_object_get_int(v));
-    if ((v = get(o, "os"))) {
-        if (str(v, "release"))
-            printf("kernel:      %s\n", str(v, "release"));
-        if (get(v, "build"))
-            printf("os:          Windows major %d build %d\n", json_object_get_int(get(v, "major")),
-                   json_object_get_int(get(v, "build")));
+    if ((v = cl_json_get(o, "os"))) {
+        if (cl_json_str(v, "release", NULL))
+            printf("kernel:      %s\n", cl_json_str(v, "release", NULL));
+        if (cl_json_get(v, "build"))
+            printf("os:          Windows major %d build %d\n", json_object_get_int(cl_json_get(v, "major")),
+                   json_object_get_int(cl_json_get(v, "build")));
     }
-    if (str(o, "system_time"))
-        printf("time:        %s\n", str(o, "system_time"));
-    if ((v = get(o, "bugcheck"))) {
-        printf("bug check:   %s %s\n", str(v, "code"), str(v, "name") ? str(v, "name") : "(unknown)");
-        json_object *p = get(v, "params"), *m = get(v, "meaning");
+    if (cl_json_str(o, "system_time", NULL))
+        printf("time:        %s\n", cl_json_str(o, "system_time", NULL));
+    if ((v = cl_json_get(o, "bugcheck"))) {
+        printf("bug check:   %s %s\n", cl_json_str(v, "code", NULL), cl_json_str(v, "name", NULL) ? cl_json_str(v, "name", NULL) : "(unknown)");
+        json_object *p = cl_json_get(v, "params"), *m = cl_json_get(v, "meaning");
         for (size_t i = 0; p && i < json_object_array_length(p); i++) {
             const char *mean = m ? json_object_get_string(json_object_array_get_idx(m, i)) : NULL;
             printf("  arg%zu %-18s %s\n", i + 1, json_object_get_string(json_object_array_get_idx(p, i)),
                    mean ? mean : "");
         }
     }
-    if ((v = get(o, "module_count")))
+    if ((v = cl_json_get(o, "module_count")))
         printf("modules:     %d\n", json_object_get_int(v));
-    if ((v = get(o, "faulting_module")) && json_object_is_type(v, json_type_object)) {
-        if (str(v, "offset"))
-            printf("faulting:    %s+%s (from %s)\n", str(v, "name"), str(v, "offset"), str(v, "source"));
+    if ((v = cl_json_get(o, "faulting_module")) && json_object_is_type(v, json_type_object)) {
+        if (cl_json_str(v, "offset", NULL))
+            printf("faulting:    %s+%s (from %s)\n", cl_json_str(v, "name", NULL), cl_json_str(v, "offset", NULL), cl_json_str(v, "source", NULL));
         else
-            printf("faulting:    %s (from %s)\n", str(v, "name"), str(v, "source"));
+            printf("faulting:    %s (from %s)\n", cl_json_str(v, "name", NULL), cl_json_str(v, "source", NULL));
     }
-    if ((v = get(o, "linux"))) {
-        if (str(v, "panic_message"))
-            printf("panic:       %s\n", str(v, "panic_message"));
-        if (str(v, "crash_function"))
-            printf("function:    %s\n", str(v, "crash_function"));
+    if ((v = cl_json_get(o, "linux"))) {
+        if (cl_json_str(v, "panic_message", NULL))
+            printf("panic:       %s\n", cl_json_str(v, "panic_message", NULL));
+        if (cl_json_str(v, "crash_function", NULL))
+            printf("function:    %s\n", cl_json_str(v, "crash_function", NULL));
     }
-    json_object *w = get(o, "warnings");
+    json_object *w = cl_json_get(o, "warnings");
     for (size_t i = 0; w && i < json_object_array_length(w); i++)
         printf("warning:     %s\n", json_object_get_string(json_object_array_get_idx(w, i)));
-    if (json_object_get_boolean(get(o, "truncated")))
+    if (json_object_get_boolean(cl_json_get(o, "truncated")))
         printf("TRUNCATED:   the file is cut short; the fields above are what it holds\n");
 }
 
 int cl_cmd_inspect(int argc, char **argv)
 {
-    const char *path = NULL;
-    bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        } else if (argv[i][0] == '-' || path) {
-            usage(stderr);
-            return 2;
-        } else {
-            path = argv[i];
-        }
-    }
-    if (!path) {
-        usage(stderr);
-        return 2;
-    }
+    const char *path;
+    bool json;
+    int rc = cl_dump_cmd_args(argc, argv, usage, &path, &json);
+    if (rc >= 0)
+        return rc;
     json_object *o = NULL;
     CL_AUTOPTR(cl_error) err = NULL;
-    int rc = cl_dump_inspect(path, &o, &err);
+    rc = cl_dump_inspect(path, &o, &err);
     if (rc == CL_DUMP_NOT_A_DUMP) {
         fprintf(stderr, "crashlab inspect: %s\n", err ? err->msg : "not a dump");
         return 2;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "result.h"
+#include "util/json.h"
 #include "util/buf.h"
 #include "util/fileio.h"
 
@@ -33,35 +34,29 @@ void cl_result_begin(json_object *res, const char *run_id, const cl_scenario *s)
     json_object_object_add(res, "guest", g);
 }
 
-static const char *str(json_object *o, const char *key, const char *def)
-{
-    json_object *v = NULL;
-    return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : def;
-}
-
 char *cl_result_junit(json_object *res, cl_error **errp)
 {
     json_object *sc = NULL, *tm = NULL, *tot = NULL;
     json_object_object_get_ex(res, "scenario", &sc);
     double secs = json_object_object_get_ex(res, "timings", &tm) && json_object_object_get_ex(tm, "total", &tot)
                       ? json_object_get_double(tot) : 0;
-    const char *verdict = str(res, "verdict", "infra-error");
-    const char *expected = str(res, "expected_verdict", "pass");
+    const char *verdict = cl_json_str(res, "verdict", "infra-error");
+    const char *expected = cl_json_str(res, "expected_verdict", "pass");
     bool ok = !strcmp(verdict, expected);
     bool infra = !strcmp(verdict, "infra-error");
     cl_buf b = { .max = 1u << 20 };
     cl_buf_addf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"crashlab\" tests=\"1\" failures=\"%d\" errors=\"%d\" time=\"%.3f\">\n",
                 ok || infra ? 0 : 1, !ok && infra ? 1 : 0, secs);
     cl_buf_adds(&b, "  <testcase classname=\"crashlab.");
-    cl_buf_add_xml(&b, sc ? str(sc, "name", "scenario") : "scenario");
+    cl_buf_add_xml(&b, sc ? cl_json_str(sc, "name", "scenario") : "scenario");
     cl_buf_adds(&b, "\" name=\"");
-    cl_buf_add_xml(&b, str(res, "run_id", "run"));
+    cl_buf_add_xml(&b, cl_json_str(res, "run_id", "run"));
     cl_buf_addf(&b, "\" time=\"%.3f\">\n", secs);
     if (!ok) {
         cl_buf_addf(&b, "    <%s type=\"", infra ? "error" : "failure");
         cl_buf_add_xml(&b, verdict);
         cl_buf_adds(&b, "\" message=\"");
-        cl_buf_add_xml(&b, str(res, "reason", ""));
+        cl_buf_add_xml(&b, cl_json_str(res, "reason", ""));
         cl_buf_addf(&b, "\"/>\n");
     }
     cl_buf_adds(&b, "    <system-out>verdict: ");
@@ -69,7 +64,7 @@ char *cl_result_junit(json_object *res, cl_error **errp)
     cl_buf_adds(&b, " (expected ");
     cl_buf_add_xml(&b, expected);
     cl_buf_adds(&b, "): ");
-    cl_buf_add_xml(&b, str(res, "reason", ""));
+    cl_buf_add_xml(&b, cl_json_str(res, "reason", ""));
     cl_buf_adds(&b, "</system-out>\n  </testcase>\n</testsuite>\n");
     return cl_buf_finish(&b, errp);
 }

@@ -19,6 +19,7 @@
 #include <sys/un.h>
 
 #include "util/error.h"
+#include "util/json.h"
 
 #define CL_SERVE_MAX_LINE (8u << 20)
 
@@ -35,10 +36,5 @@ char *cl_serve_read_line(int fd, size_t max, cl_error **errp);
 /* Writes all of buf; false on error. */
 bool cl_serve_write_all(int fd, const char *buf, size_t len);
 
-/* Small json-c accessors that tolerate missing keys and wrong types. */
-const char *cl_json_str(json_object *o, const char *key, const char *def);
-int64_t cl_json_int(json_object *o, const char *key, int64_t def);
-double cl_json_double(json_object *o, const char *key, double def);
-json_object *cl_json_get(json_object *o, const char *key);
 
 #endif

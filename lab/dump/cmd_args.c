@@ -1,0 +1,28 @@
+/* cmd_args.c - DUMP [--json] for the dump commands. */
+#include <string.h>
+
+#include "cmd_args.h"
+
+int cl_dump_cmd_args(int argc, char **argv, void (*usage)(FILE *), const char **path, bool *json)
+{
+    *path = NULL;
+    *json = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            *json = true;
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (argv[i][0] == '-' || *path) {
+            usage(stderr);
+            return 2;
+        } else {
+            *path = argv[i];
+        }
+    }
+    if (!*path) {
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
