@@ -257,16 +257,15 @@ bool cl_agent_download(virDomainPtr dom, const char *guest_path, uint64_t size, 
     if (!sha || strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64)
         return cl_error_set(errp, CL_ERR_GUEST, "agent: no valid sha256 for '%.200s'", guest_path);
     char tmp[4096];
-    if (snprintf(tmp, sizeof(tmp), "%s.partial", host_path) >= (int)sizeof(tmp))
-        return cl_error_set(errp, CL_ERR_INVAL, "agent: host path too long");
     json_object *args = NULL, *ret = NULL;
     int64_t handle;
     if (!file_open(dom, guest_path, "r", deadline, &handle, errp))
         return false;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    int fd = cl_file_create_temp(host_path, CL_FILE_MODE, tmp, sizeof(tmp), errp);
     if (fd < 0) {
         file_close(dom, handle, deadline, NULL);
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "agent: cannot create '%s'", tmp);
+        cl_error_prefix(errp, "agent");
+        return false;
     }
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);

@@ -1,4 +1,5 @@
 #include "dump/reader.h"
+#include "util/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,20 +23,11 @@ struct cl_reader {
 
 cl_reader *cl_reader_open_file(const char *path, cl_error **errp)
 {
-    CL_AUTOCLOSE fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot open '%s'", path);
-        return NULL;
-    }
+    /* Never blocks on a FIFO; only a regular file, judged on the descriptor. */
     struct stat st;
-    if (fstat(fd, &st) < 0) {
-        cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot stat '%s'", path);
+    CL_AUTOCLOSE fd = cl_file_open_regular(path, &st, errp);
+    if (fd < 0)
         return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        cl_error_set(errp, CL_ERR_INVAL, "'%s' is not a regular file", path);
-        return NULL;
-    }
     cl_reader *r = calloc(1, sizeof(*r));
     if (!r) {
         cl_error_set(errp, CL_ERR_NOMEM, "cannot allocate a reader for '%s'", path);

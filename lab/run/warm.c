@@ -153,7 +153,7 @@ bool cl_run_warm_start(cl_run_ctx *c, const cl_domxml_opts *dx, const char *faul
     cl_sha256_buf(keytext, strlen(keytext), key);
     char dir[PATH_MAX], image[PATH_MAX + 64], lockp[PATH_MAX + 64], serial[40], uuid[40];
     snprintf(dir, sizeof(dir), "%s/warm", c->state_dir);
-    if (!cl_mkdir_p(dir, 0755, errp))
+    if (!cl_mkdir_p(dir, CL_DIR_MODE_PASS, errp))
         return false;
     snprintf(image, sizeof(image), "%s/%.24s.save", dir, key);
     snprintf(lockp, sizeof(lockp), "%s/%.24s.lock", dir, key);
@@ -176,7 +176,7 @@ bool cl_run_warm_start(cl_run_ctx *c, const cl_domxml_opts *dx, const char *faul
     o.uuid = uuid;
 
     /* One preparer at a time per image; the others wait and then restore it. */
-    int lfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int lfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, CL_FILE_MODE);
     if (lfd < 0)
         return cl_error_set_errno(errp, CL_ERR_IO, errno, "warm: cannot open '%s'", lockp);
     flock(lfd, LOCK_EX);

@@ -420,7 +420,7 @@ bool cl_report_write(const cl_runs *runs, const char *out_dir, const char *previ
         }
     }
     char abs[PATH_MAX];
-    if (!cl_mkdir_p(out_dir, 0755, errp) || !realpath(out_dir, abs)) {
+    if (!cl_mkdir_p(out_dir, CL_DIR_MODE, errp) || !realpath(out_dir, abs)) {
         json_object_put(prev);
         return cl_error_set(errp, CL_ERR_IO, "report: cannot use '%s'", out_dir);
     }

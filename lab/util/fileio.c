@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,9 +39,18 @@ static bool read_range(int fd, const char *path, off_t off, size_t len, char **o
     return true;
 }
 
-static int open_regular(const char *path, struct stat *st, cl_error **errp)
+static const char *file_type(mode_t m)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+         : S_ISSOCK(m) ? "a socket" : S_ISDIR(m) ? "a directory" : "not a regular file";
+}
+
+int cl_file_open_regular(const char *path, struct stat *st, cl_error **errp)
+{
+    /* O_NONBLOCK: opening a FIFO nobody writes would block for ever, before any fstat
+     * could see what it is. The type is checked on the descriptor, not the name, so a
+     * file swapped for a FIFO after a check is still caught. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot open '%s'", path), -1;
     if (fstat(fd, st) < 0) {
@@ -49,17 +59,20 @@ static int open_regular(const char *path, struct stat *st, cl_error **errp)
         return -1;
     }
     if (!S_ISREG(st->st_mode)) {
-        cl_error_set(errp, CL_ERR_INVAL, "'%s' is not a regular file", path);
+        cl_error_set(errp, CL_ERR_INVAL, "'%s' is %s, not a regular file", path, file_type(st->st_mode));
         close(fd);
         return -1;
     }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     return fd;
 }
 
 bool cl_file_read_all(const char *path, size_t maxlen, char **out, size_t *outlen, cl_error **errp)
 {
     struct stat st;
-    CL_AUTOCLOSE fd = open_regular(path, &st, errp);
+    CL_AUTOCLOSE fd = cl_file_open_regular(path, &st, errp);
     if (fd < 0)
         return false;
     if ((uint64_t)st.st_size > maxlen)
@@ -70,7 +83,7 @@ bool cl_file_read_all(const char *path, size_t maxlen, char **out, size_t *outle
 bool cl_file_read_tail(const char *path, size_t maxlen, char **out, size_t *outlen, cl_error **errp)
 {
     struct stat st;
-    CL_AUTOCLOSE fd = open_regular(path, &st, errp);
+    CL_AUTOCLOSE fd = cl_file_open_regular(path, &st, errp);
     if (fd < 0)
         return false;
     uint64_t size = (uint64_t)st.st_size;
@@ -78,14 +91,32 @@ bool cl_file_read_tail(const char *path, size_t maxlen, char **out, size_t *outl
     return read_range(fd, path, (off_t)off, (size_t)(size - off), out, outlen, errp);
 }
 
+int cl_file_create_temp(const char *path, unsigned mode, char *tmp, size_t tmplen, cl_error **errp)
+{
+    static unsigned counter;
+    for (int tries = 0; tries < 32; tries++) {
+        unsigned r = 0;
+        if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+            r = (unsigned)cl_now() * 2654435761u;
+        if (snprintf(tmp, tmplen, "%s.tmp.%ld.%u.%08x", path, (long)getpid(), counter++, r) >= (int)tmplen)
+            return cl_error_set(errp, CL_ERR_INVAL, "path too long: '%s'", path), -1;
+        /* O_EXCL: never an existing file, and (with O_CREAT) never through a symlink planted
+         * under this name by whoever else can write the directory. */
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST)
+            return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot create '%s'", tmp), -1;
+    }
+    return cl_error_set(errp, CL_ERR_IO, "cannot create a temporary file next to '%s': every name taken", path), -1;
+}
+
 bool cl_file_write_atomic(const char *path, const void *data, size_t len, cl_error **errp)
 {
     char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
-        return cl_error_set(errp, CL_ERR_INVAL, "path too long: '%s'", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = cl_file_create_temp(path, CL_FILE_MODE, tmp, sizeof(tmp), errp);
     if (fd < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot create '%s'", tmp);
+        return false;
     const char *p = data;
     size_t left = len;
     while (left) {
@@ -109,6 +140,7 @@ bool cl_file_write_atomic(const char *path, const void *data, size_t len, cl_err
         goto fail;
     }
     fd = -1;
+    /* rename replaces a symlink at path, it never writes through it. */
     if (rename(tmp, path) < 0) {
         cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot rename '%s' to '%s'", tmp, path);
         goto fail;
@@ -187,11 +219,19 @@ static void to_hex(const unsigned char *md, char hex[65])
     hex[64] = '\0';
 }
 
+static volatile int *interrupt_flag;
+
+void cl_file_set_interrupt(volatile int *flag)
+{
+    interrupt_flag = flag;
+}
+
 bool cl_sha256_file(const char *path, char hex[65], uint64_t *size, cl_error **errp)
 {
-    CL_AUTOCLOSE fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    CL_AUTOCLOSE fd = cl_file_open_regular(path, &st, errp);
     if (fd < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot open '%s'", path);
+        return false;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
         EVP_MD_CTX_free(ctx);
@@ -200,6 +240,10 @@ bool cl_sha256_file(const char *path, char hex[65], uint64_t *size, cl_error **e
     static __thread unsigned char buf[1 << 20];
     uint64_t total = 0;
     for (;;) {
+        if (interrupt_flag && *interrupt_flag) {
+            EVP_MD_CTX_free(ctx);
+            return cl_error_set(errp, CL_ERR_INTERRUPTED, "interrupted while hashing '%s'", path);
+        }
         ssize_t n = read(fd, buf, sizeof(buf));
         if (n < 0 && errno == EINTR)
             continue;
