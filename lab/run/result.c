@@ -10,6 +10,7 @@
 #include "util/json.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/text.h"
 
 void cl_result_begin(json_object *res, const char *run_id, const cl_scenario *s)
 {
@@ -72,6 +73,8 @@ char *cl_result_junit(json_object *res, cl_error **errp)
 bool cl_result_write(const char *partial_dir, const char *final_dir, json_object *res, cl_error **errp)
 {
     char path[PATH_MAX + 32];
+    /* Guest text went into many fields; whatever it was, the file is valid UTF-8 JSON. */
+    cl_text_json_clean(res);
     const char *text = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
     snprintf(path, sizeof(path), "%s/result.json", partial_dir);
     if (!cl_file_write_atomic(path, text, strlen(text), errp))

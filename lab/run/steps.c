@@ -9,6 +9,7 @@
 
 #include "run_priv.h"
 #include "util/fileio.h"
+#include "util/text.h"
 #include "virt/domain.h"
 
 static const char *agent_path(const cl_run_ctx *c)
@@ -233,8 +234,9 @@ static bool do_exec(cl_run_ctx *c, const cl_step *st, json_object *sj)
     if (!cl_agent_exec(c->dom, st->argv, step_deadline(c, st), &es, &err))
         return agent_failed(c, "exec", err);
     json_object_object_add(sj, "exit", json_object_new_int(es.signaled ? 128 + es.signal : es.exitcode));
-    json_object_object_add(sj, "stdout", json_object_new_string_len(es.out, (int)(es.outlen < 4096 ? es.outlen : 4096)));
-    json_object_object_add(sj, "stderr", json_object_new_string_len(es.err, (int)(es.errlen < 4096 ? es.errlen : 4096)));
+    /* Capped at 4 KiB on a character boundary (the file is cleaned of the rest as a whole). */
+    json_object_object_add(sj, "stdout", json_object_new_string_len(es.out, (int)cl_text_utf8_cut(es.out, es.outlen, 4096)));
+    json_object_object_add(sj, "stderr", json_object_new_string_len(es.err, (int)cl_text_utf8_cut(es.err, es.errlen, 4096)));
     bool ok = st->expect_exit < 0 || (!es.signaled && es.exitcode == st->expect_exit);
     if (!ok) {
         c->obs.step_failed = true;

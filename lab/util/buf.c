@@ -1,4 +1,5 @@
 #include "buf.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,15 +64,27 @@ void cl_buf_addf(cl_buf *b, const char *fmt, ...)
 
 void cl_buf_add_xml(cl_buf *b, const char *s)
 {
-    for (; *s; s++) {
-        switch (*s) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        unsigned cp = 0;
+        size_t l = cl_text_utf8_seq(u + i, len - i, &cp);
+        /* XML 1.0 has no way to write C0 controls (but tab, LF, CR), U+FFFE/U+FFFF or bytes
+         * that are not UTF-8, not even as character references: they become U+FFFD. */
+        if (!l || (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xfffe || cp == 0xffff) {
+            cl_buf_adds(b, "\xef\xbf\xbd");
+            i++;
+            continue;
+        }
+        switch (cp) {
         case '<': cl_buf_adds(b, "&lt;"); break;
         case '>': cl_buf_adds(b, "&gt;"); break;
         case '&': cl_buf_adds(b, "&amp;"); break;
         case '"': cl_buf_adds(b, "&quot;"); break;
         case '\'': cl_buf_adds(b, "&apos;"); break;
-        default: cl_buf_add(b, s, 1);
+        default: cl_buf_add(b, s + i, l);
         }
+        i += l;
     }
 }
 
