@@ -48,6 +48,66 @@ static void test_files(void)
     CHECK(cl_rm_rf(dir, NULL));
 }
 
+/* Issue 15: a directory another user can write (symlinks planted at the temp name and at
+ * the final name), FIFOs and devices given as files, and the modes files are created with. */
+static void test_hostile_files(void)
+{
+    char dir[] = "/tmp/cl-util-hostile-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char victim[300], p[300], planted[400];
+    snprintf(victim, sizeof(victim), "%s/victim", dir);
+    CHECK(cl_file_write_atomic(victim, "precious", 8, NULL));
+    snprintf(p, sizeof(p), "%s/report.html", dir);
+    /* The name the old code used, and the same with every suffix up to 64. */
+    snprintf(planted, sizeof(planted), "%s.tmp.%ld", p, (long)getpid());
+    CHECK(symlink(victim, planted) == 0);
+    for (int i = 0; i < 64; i++) {
+        snprintf(planted, sizeof(planted), "%s.tmp.%ld.%d", p, (long)getpid(), i);
+        CHECK(symlink(victim, planted) == 0);
+    }
+    CHECK(cl_file_write_atomic(p, "new", 3, NULL));
+    char *buf = NULL;
+    size_t len = 0;
+    CHECK(cl_file_read_all(victim, 100, &buf, &len, NULL) && !strcmp(buf, "precious"));
+    free(buf);
+    /* A symlink at the final name is replaced, never written through. */
+    unlink(p);
+    CHECK(symlink(victim, p) == 0);
+    CHECK(cl_file_write_atomic(p, "new", 3, NULL));
+    struct stat st;
+    CHECK(lstat(p, &st) == 0 && S_ISREG(st.st_mode));
+    CHECK(cl_file_read_all(victim, 100, &buf, &len, NULL) && !strcmp(buf, "precious"));
+    free(buf);
+    /* Mode: the policy's 0640, narrowed by the umask. */
+    mode_t um = umask(022);
+    CHECK(cl_file_write_atomic(p, "x", 1, NULL) && stat(p, &st) == 0 && (st.st_mode & 0777) == 0640);
+    umask(077);
+    CHECK(cl_file_write_atomic(p, "x", 1, NULL) && stat(p, &st) == 0 && (st.st_mode & 0777) == 0600);
+    umask(um);
+    /* A FIFO nobody writes: refused at once, never waited on. */
+    char fifo[300];
+    snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+    CHECK(mkfifo(fifo, 0600) == 0);
+    cl_error *err = NULL;
+    CHECK(!cl_file_read_all(fifo, 100, &buf, &len, &err) && err && strstr(err->msg, "is a FIFO"));
+    cl_error_free(err);
+    err = NULL;
+    char hex[65];
+    CHECK(!cl_sha256_file(fifo, hex, NULL, &err) && err && strstr(err->msg, "is a FIFO"));
+    cl_error_free(err);
+    err = NULL;
+    CHECK(!cl_sha256_file("/dev/zero", hex, NULL, &err) && err && strstr(err->msg, "character device"));
+    cl_error_free(err);
+    err = NULL;
+    /* Hashing stops when the run is interrupted. */
+    volatile int stop = 1;
+    cl_file_set_interrupt(&stop);
+    CHECK(!cl_sha256_file(victim, hex, NULL, &err) && err && err->code == CL_ERR_INTERRUPTED);
+    cl_file_set_interrupt(NULL);
+    cl_error_free(err);
+    CHECK(cl_rm_rf(dir, NULL));
+}
+
 static void test_buf(void)
 {
     cl_buf b = { 0 };
@@ -96,6 +156,7 @@ static void test_proc(void)
 int main(void)
 {
     RUN_TEST(test_files);
+    RUN_TEST(test_hostile_files);
     RUN_TEST(test_buf);
     RUN_TEST(test_errors);
     RUN_TEST(test_proc);
