@@ -19,8 +19,14 @@
 /* Returns true in the worker: carry on. In the reaper, returns false once the worker has
  * ended, with *status set to what the command should exit with (the worker's exit code, or
  * 128 + the signal that killed it). Signals sent to the reaper with kill(2) are passed on
- * to the worker; the worker dies with SIGKILL if the reaper is killed. If the split cannot
- * be made, returns true without forking: the work goes on unsplit. */
+ * to the worker. Nothing outlives the pair: if the reaper is killed (even with SIGKILL) the
+ * worker gets SIGTERM, tears its domain down and records the run; if the worker is killed,
+ * the reaper kills and reaps every process it adopted from it (QEMU) before it returns.
+ * If the split cannot be made, returns true without forking: the work goes on unsplit. */
 bool cl_reaper_fork(int *status);
+
+/* In the worker: true once the reaper is gone (the worker was told with SIGTERM and should
+ * finish quickly; nobody reaps its QEMU at once any more). */
+bool cl_reaper_orphaned(void);
 
 #endif

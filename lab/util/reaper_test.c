@@ -118,10 +118,51 @@ static void test_signal_forwarded(void)
     CHECK(split(waits_for_term, 200) == 128 + SIGTERM);
 }
 
+/* A long-lived orphan (as a QEMU whose domain was never destroyed), its pid written to a
+ * pipe, then the worker is SIGKILLed: nothing may keep it from tearing that orphan down
+ * but the reaper. */
+static int leftover_fd = -1;
+
+static int leaves_orphan_and_dies(void)
+{
+    pid_t mid = fork();
+    if (mid == 0) {
+        pid_t g = fork();
+        if (g == 0) {
+            for (int i = 0; i < 3000; i++)
+                nap_ms(10);
+            _exit(0);
+        }
+        if (write(leftover_fd, &g, sizeof(g)) != (ssize_t)sizeof(g))
+            _exit(1);
+        _exit(0);
+    }
+    waitpid(mid, NULL, 0);
+    raise(SIGKILL);
+    return 0;
+}
+
+static void test_leftovers_killed(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    leftover_fd = fds[1];
+    CHECK(split(leaves_orphan_and_dies, 0) == 128 + SIGKILL);
+    pid_t g = 0;
+    CHECK(read(fds[0], &g, sizeof(g)) == (ssize_t)sizeof(g) && g > 0);
+    /* Gone (not even a zombie) by the time the split process has returned. */
+    CHECK(g > 0 && !proc_state(g));
+    if (g > 0 && proc_state(g))
+        kill(g, SIGKILL);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 int main(void)
 {
     RUN_TEST(test_status);
     RUN_TEST(test_orphans_reaped);
     RUN_TEST(test_signal_forwarded);
+    RUN_TEST(test_leftovers_killed);
     TEST_EXIT();
 }
