@@ -17,6 +17,19 @@ PKGS=(
   libssl-dev file xxd python3 python3-jsonschema jq time
   # the nightly report is checked in a real headless browser (tests/integration/report.sh)
   chromium
+  # independent readers that judge the lab's dumps (tests/integration/oracle-*.sh, corpus verify):
+  # crash and drgn need the guest kernel's debug vmlinux, the -dbg package of linux-image-amd64
+  crash python3-drgn makedumpfile linux-image-amd64-dbg
+  # the lab's own dump writer compresses with zstd on every core
+  libzstd-dev
+  # Windows images offline: libguestfs opens the disk, hivex reads the registry hives
+  libguestfs-tools libhivex-bin
+  # ... from C (crashlab image/rescue link libguestfs and hivex); NTFS inside the appliance
+  # needs ntfs-3g on the host (supermin copies it in); xorriso makes the tests' virtio-win ISO
+  libguestfs-dev libhivex-dev ntfs-3g xorriso
+  # a fleet host reached over qemu+ssh:// is tested for real (tests/integration/fleet-tcp.sh):
+  # sshd runs inside the test's second libvirtd's mount namespace, with a key made in the test
+  openssh-server
 )
 
 export DEBIAN_FRONTEND=noninteractive

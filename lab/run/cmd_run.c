@@ -26,8 +26,9 @@ static void usage(FILE *f)
             "  --state DIR         state directory (default: $CRASHLAB_STATE or ~/.cache/crashlab)\n"
             "  --guest DIR         Linux guest files (default: $CRASHLAB_GUEST or build/guest)\n"
             "  --accel auto|kvm|tcg  accelerator (default auto: KVM if a probe boot works, else TCG)\n"
-            "  --dump-format F     kdump-zlib | elf | win-dmp | none (default: the scenario's)\n"
-            "  --run-id ID         use this run id\n"
+            "  --dump-format F     kdump-zlib | elf | win-dmp | kdump-zstd | none (default: the scenario's)\n"
+            "  --run-id ID         use this run id (" CL_NAME_GRAMMAR ")\n"
+            "  --dump-pool NAME    remote host: its storage pool that dumps are written into and brought home from\n"
             "  --image FILE        windows: the base qcow2 image (never written; each run boots an overlay)\n"
             "  --warm              start from a saved, agent-ready guest (prepared once per state dir)\n"
             "  --cold              boot from scratch (the default)\n"
@@ -64,6 +65,8 @@ int cl_cmd_run(int argc, char **argv)
         case 'q': o.quiet = true; break;
         case 'j': o.json = true; break;
         case 'I': o.image = optarg; break;
+        { "dump-pool", required_argument, NULL, 'P' },
+        { "no-check", no_argument, NULL, 'N' },
         case 'w': o.warm = true; break;
         case 'C': o.warm = false; break;
         case 'h': usage(stdout); return 0;
@@ -83,6 +86,8 @@ int cl_cmd_run(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+        case 'P': o.dump_pool = optarg; break;
+        case 'N': o.no_check = true; break;
     sigaction(SIGHUP, &sa, NULL);
     json_object *res = NULL;
     int rc = cl_run_execute(&o, o.json ? &res : NULL);

@@ -31,6 +31,8 @@
 #define CONSOLE_MAX (4u << 20)   /* console bytes read back for the report */
 
 volatile int cl_run_interrupted;
+#include "remote.h"
+#include "labdump.h"
 cl_virt *volatile cl_run_current_virt;
 
 char *cl_run_state_dir(const char *given)
@@ -195,7 +197,8 @@ static bool guest_files(cl_run_ctx *c, char *kernel, char *initrd, cl_error **er
 {
     snprintf(kernel, PATH_MAX, "%s/vmlinuz", c->guest_dir);
     snprintf(initrd, PATH_MAX, "%s/initrd.img", c->guest_dir);
-    if (access(kernel, R_OK) < 0 || access(initrd, R_OK) < 0)
+    /* On a remote host these are that host's paths: libvirt checks them (remote.h). */
+    if (!c->remote && (access(kernel, R_OK) < 0 || access(initrd, R_OK) < 0))
         return cl_error_set(errp, CL_ERR_INVAL, "the Linux guest is not built: no '%s' or '%s' (run `make guest`)",
                             kernel, initrd);
     return true;
@@ -297,16 +300,24 @@ static void capture(cl_run_ctx *c)
     cl_dump_format fmt = c->s->dump_format;
     if (fmt == CL_DUMPFMT_NONE || !strcmp(state, "gone") || !strcmp(state, "shutoff"))
         return;
-    if (!cl_virt_is_local(c->v)) {
-        json_object_object_add(cap, "dump_skipped", json_object_new_string("remote host: the dump would be written on that host"));
-        return;
-    }
     const char *ext = fmt == CL_DUMPFMT_ELF ? "elf" : fmt == CL_DUMPFMT_WIN_DMP ? "dmp" : "kdump";
     snprintf(c->dump_path, sizeof(c->dump_path), "%s/dump.%s", c->partial_dir, ext);
     double t = cl_now();
     cl_run_progress(c, "capture", "writing a %s memory dump", cl_dump_format_to_string(fmt));
     CL_AUTOPTR(cl_error) err = NULL;
-    if (!cl_domain_dump(c->dom, fmt, c->dump_path, &err)) {
+    /* A remote host writes it into its pool and it comes home (remote.h); either way the
+     * dump is then a local file at c->dump_path. */
+    json_object *remote = NULL, *writer = NULL;
+    bool dumped = fmt == CL_DUMPFMT_KDUMP_ZSTD && cl_run_lab_dump(c, c->dump_path, &writer);
+    if (!dumped && fmt == CL_DUMPFMT_KDUMP_ZSTD)
+        fmt = CL_DUMPFMT_KDUMP_ZLIB; /* the lab's writer cannot: QEMU's, and dump.writer says why */
+    if (!dumped)
+        dumped = c->remote ? cl_run_remote_dump(c, fmt, c->dump_path, &remote, &err)
+                           : cl_domain_dump(c->dom, fmt, c->dump_path, &err);
+    if (!dumped) {
+        json_object_put(writer);
+        if (remote)
+            json_object_object_add(cap, "dump_remote", remote);
         cl_run_ladder(c, "hypervisor-dump", err->msg);
         json_object_object_add(cap, "dump_error", json_object_new_string(err->msg));
         c->dump_path[0] = '\0';
@@ -330,6 +341,9 @@ static void capture(cl_run_ctx *c)
     json_object_object_add(d, "seconds", json_object_new_double(cl_now() - t));
     json_object_object_add(c->res, "dump", d);
     cl_run_ladder(c, "hypervisor-dump", "written");
+    /* From here on the dump is a local file wherever it was written (a remote host's has
+     * been downloaded and checked against that host's copy): whatever is done to a dump
+     * after it is written (the kdump conversion) belongs here, once for both. */
     cl_run_progress(c, "capture", "dump: %" PRIu64 " bytes in %.1fs", size, cl_now() - t);
 }
 
@@ -339,6 +353,13 @@ static void describe_crash(cl_run_ctx *c, const cl_console_report *cr)
     json_object *crash = NULL;
     if (c->dump_path[0]) {
         CL_AUTOPTR(cl_error) err = NULL;
+    if (writer)
+        json_object_object_add(d, "writer", writer);
+    if (remote) {
+        json_object_object_foreach(remote, rk, rv)
+            json_object_object_add(d, rk, json_object_get(rv));
+        json_object_put(remote);
+    }
         int rc = cl_dump_inspect(c->dump_path, &crash, &err);
         if (rc == CL_DUMP_NOT_A_DUMP || !crash) {
             crash = json_object_new_object();
@@ -483,6 +504,7 @@ static int finish(cl_run_ctx *c, json_object **result)
             memset(&cr, 0, sizeof(cr));
     }
     if (c->obs.crashed || c->obs.hung)
+    cl_run_remote_console_close(c);
         describe_crash(c, &cr);
     if (!c->ground_truth && cr.ground_truth[0]) {
         /* The agent's answer was lost to the crash; the module said it on the console too. */
@@ -628,7 +650,10 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
         }
     }
     const char *gd = opts->guest_dir ? opts->guest_dir : getenv("CRASHLAB_GUEST");
-    if (!realpath(gd ? gd : "build/guest", c->guest_dir))
+    /* A remote host's guest directory is a path there: never resolved here. */
+    if (c->remote && gd)
+        snprintf(c->guest_dir, sizeof(c->guest_dir), "%s", gd);
+    else if (!realpath(gd ? gd : "build/guest", c->guest_dir))
         snprintf(c->guest_dir, sizeof(c->guest_dir), "%s", gd ? gd : "build/guest");
     make_run_id(c);
     char kernel[PATH_MAX] = "", initrd[PATH_MAX] = "";
@@ -663,6 +688,13 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
             cl_scenario_free(c->s);
             return 2;
         }
+    c->remote = !cl_virt_uri_is_local(opts->uri);
+    if (c->remote && c->s->dump_format != CL_DUMPFMT_NONE && !opts->print_xml && (!opts->dump_pool || !*opts->dump_pool)) {
+        fprintf(stderr, "crashlab run: '%s' is a remote host: its dump is written into a storage pool there and brought home; name it with --dump-pool (or use --dump-format none)\n",
+                opts->uri);
+        cl_scenario_free(c->s);
+        return 2;
+    }
     } else {
         /* Paths in domain XML must be absolute, also when only printed. */
         char cwd[PATH_MAX];
@@ -692,7 +724,7 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     if (!opts->print_xml && !cl_mkdir_p(sdir, 0755, &err))
         goto infra;
 
-    if (kernel[0]) {
+    if (kernel[0] && !c->remote) {
         /* The release the guest files were built for, from make guest's manifest. */
         char mpath[PATH_MAX + 16];
         snprintf(mpath, sizeof(mpath), "%s/manifest.json", c->guest_dir);
@@ -704,7 +736,7 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
             json_object_object_add(g, "kernel_release", json_object_get(rel));
         json_object_put(m);
     }
-    if (kernel[0] && !opts->print_xml && (!stage_guest_file(c, kernel, &err) || !stage_guest_file(c, initrd, &err)))
+    if (kernel[0] && !opts->print_xml && !c->remote && (!stage_guest_file(c, kernel, &err) || !stage_guest_file(c, initrd, &err)))
         goto infra;
     if (opts->print_xml) {
         /* Nothing is started, nothing is connected: the accelerator is the one asked for,
@@ -749,7 +781,7 @@ build_xml:
         .firmware = c->s->firmware, .tpm = c->s->tpm, .hv_mask = cl_domxml_hv_all(),
         .disk = c->s->image, .cdrom = c->s->virtio_iso,
         .ovmf_code = "/usr/share/OVMF/OVMF_CODE_4M.fd", .nvram = "/dev/null",
-        .panic_continue = c->s->guest_dump,
+        .panic_continue = c->s->guest_dump, .remote = c->remote,
     };
     char overlay[PATH_MAX + 16], nvram[PATH_MAX + 16];
     if (c->s->profile == CL_PROFILE_WINDOWS) {
@@ -779,9 +811,21 @@ build_xml:
     cl_run_phase_end(c, "define");
 
     unlink(c->sock);
-    if (opts->warm && c->s->profile == CL_PROFILE_LINUX) {
+    if (interrupted(&err))
+        goto infra;
+    if (opts->warm && c->remote)
+        json_object_array_add(c->warnings, json_object_new_string(
+            "warm: a remote host boots cold (its QEMU would need the save file on that host)"));
+    if (opts->warm && c->s->profile == CL_PROFILE_LINUX && !c->remote) {
         CL_AUTOFREE char *fc = cl_scenario_fault_cmdline(c->s);
         cl_run_progress(c, "boot", "restoring %s from a warm image (%s)", c->domname, acc.accel);
+    {
+        json_object *h = NULL;
+        if (json_object_object_get_ex(c->res, "host", &h))
+            cl_run_remote_host_json(c, h);
+    }
+    if (c->remote && !cl_run_remote_check(c, kernel, initrd, &err))
+        goto infra;
         if (!cl_run_warm_start(c, &dx, fc, &err)) {
             if (c->dom && cl_run_wait_crash(c, cl_now() + 1) == 1) {
                 cl_error_free(err);
@@ -793,7 +837,7 @@ build_xml:
         cl_run_phase_end(c, "boot");
     } else {
         cl_run_progress(c, "boot", "starting %s (%s, %u MiB, %u vCPU)", c->domname, acc.accel, c->s->memory_mb, c->s->vcpus);
-        c->dom = cl_domain_start(c->v, xml, &err);
+        c->dom = c->remote ? cl_run_remote_start(c, xml, &err) : cl_domain_start(c->v, xml, &err);
         /* QEMU may refuse an enlightenment this host cannot give: leave it out, say so, retry. */
         for (int tries = 0; !c->dom && c->s->profile == CL_PROFILE_WINDOWS && tries < CL_HV_LAST &&
                             cl_windows_hv_refused(err->msg, &dx.hv_mask, c->warnings); tries++) {

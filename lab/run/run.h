@@ -24,6 +24,7 @@ typedef struct {
     const char *run_id;          /* NULL: made up */
     const char *dump_format;     /* NULL: the scenario's */
     const char *image;           /* windows: base image, overriding the scenario's guest.image */
+    const char *dump_pool;       /* remote host: the storage pool there that dumps are written into */
     bool print_xml;              /* print the domain XML and stop */
     bool warm;                   /* start from a saved, agent-ready guest (lab/run/warm.h) */
     bool quiet;                  /* no progress lines */

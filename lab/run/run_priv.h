@@ -40,6 +40,8 @@ typedef struct {
     bool triggered;          /* a fault has fired: an agent that goes quiet is now a hang */
     long fire_pid;
     const cl_fault *fired;
+    bool remote;             /* the host's files are not this machine's (lab/run/remote.h) */
+    struct cl_console_stream *console_stream; /* remote: the console, streamed into console */
 } cl_run_ctx;
 
 /* Prints "[  12.3s] phase: message" unless quiet. */

@@ -304,7 +304,8 @@ int cl_cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     got_stop = got_chld = 0;
 
-    if (!cl_recover(&d, &err) || !cl_guest_sync_hosts(&d, &err) || !listen_on(&d, &err)) {
+    if (!cl_recover(&d, &err) || !cl_guest_sync_hosts(&d, &err) || !cl_dump_pool_check_hosts(&d, &err) ||
+        !listen_on(&d, &err)) {
         fprintf(stderr, "crashlab serve: %s\n", err->msg);
         rc = 3;
         goto out;

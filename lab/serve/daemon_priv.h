@@ -66,6 +66,12 @@ void cl_sched_watchdog(cl_daemon *d);
 
 /* Reaps exited children and settles their jobs. */
 void cl_sched_reap(cl_daemon *d);
+/* Checks, on every host whose files are not this machine's, the storage pool its dumps
+ * are written into (dump_pool, else guest_pool): it must exist, be active and be a
+ * directory pool. A host without one takes no jobs until the next start; the log and
+ * {"op":"hosts"} say why (dumppool.c). */
+bool cl_dump_pool_check_hosts(cl_daemon *d, cl_error **errp);
+
 
 /* Settles the attempt of a running job whose process has exited: exit_code is that of
  * `crashlab run`, -1 for a child killed by a signal, CL_SCHED_EXIT_UNKNOWN when the daemon

@@ -37,6 +37,7 @@ void cl_hosts_clear(cl_hosts *h)
     for (size_t i = 0; i < h->n; i++) {
         free(h->v[i].uri);
         free(h->v[i].guest_pool);
+        free(h->v[i].dump_pool);
         free(h->v[i].guest_dir);
         free(h->v[i].disabled);
     }
@@ -153,8 +154,11 @@ bool cl_hosts_parse(const char *name, const char *text, cl_hosts *out, cl_error 
         } else if (!strcmp(k, "guest_pool")) {
             free(cur->guest_pool);
             cur->guest_pool = strdup(v);
+        } else if (!strcmp(k, "dump_pool")) {
+            free(cur->dump_pool);
+            cur->dump_pool = strdup(v);
         } else {
-            cl_error_set(errp, CL_ERR_INVAL, "%s:%d: unknown key '%s' (uri, slots, memory_mb, vcpus, guest_pool)", name, lineno, k);
+            cl_error_set(errp, CL_ERR_INVAL, "%s:%d: unknown key '%s' (uri, slots, memory_mb, vcpus, guest_pool, dump_pool)", name, lineno, k);
             goto fail;
         }
     }

@@ -7,6 +7,8 @@
  *   memory_mb = 8192        guest memory the host may hold at once (default: half its RAM)
  *   vcpus = 2               guest vCPUs at once (default: its CPU count)
  *   guest_pool = NAME       copy the guest files into this libvirt storage pool (remote hosts)
+ *   dump_pool = NAME        the pool dumps are written into there and brought home from
+ *                           (remote hosts; default: guest_pool)
  *
  * The format is documented in lab/serve/README.md.
  */
@@ -27,6 +29,7 @@ typedef struct {
     int slots;
     unsigned memory_mb, vcpus;
     char *guest_pool;
+    char *dump_pool;        /* remote hosts: where dumps are written there (default guest_pool) */
     /* scheduler bookkeeping */
     bool busy[CL_HOST_MAX_SLOTS];
     int used;

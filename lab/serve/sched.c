@@ -22,6 +22,7 @@
 #include "scenario/scenario.h"
 #include "util/fileio.h"
 #include "util/proc.h"
+#include "virt/virt.h"
 
 void cl_sched_slot_dir(const cl_daemon *d, const char *host, int slot, char *out, size_t outlen)
 {
@@ -166,6 +167,12 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
             _exit(3);
         sigset_t none;
         sigemptyset(&none);
+    /* A remote host's dumps come home through its pool (lab/run/remote.h). */
+    const char *dpool = h->dump_pool ? h->dump_pool : h->guest_pool;
+    if (dpool && h->uri && !cl_virt_uri_is_local(h->uri)) {
+        append_arg(argv, &argc, "--dump-pool");
+        append_arg(argv, &argc, dpool);
+    }
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
         int nul = open("/dev/null", O_RDONLY);

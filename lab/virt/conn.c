@@ -290,10 +290,7 @@ cl_virt *cl_virt_open(const char *uri, const char *state_dir, cl_error **errp)
     char *canon = virConnectGetURI(v->conn);
     v->uri = canon ? canon : strdup(uri);
     v->embedded = strstr(uri, "/embed") != NULL;
-    /* Files named in the domain XML (kernel, console log, sockets) must be on this host. */
-    v->local = !strchr(uri, '+') || !strncmp(uri, "qemu+unix", 9);
-    if (strstr(uri, "://") && strncmp(strstr(uri, "://"), ":///", 4) != 0)
-        v->local = false; /* a host name in the URI */
+    v->local = cl_virt_uri_is_local(uri);
 
     v->cb_lifecycle = virConnectDomainEventRegisterAny(v->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
                                                        VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle), v, NULL);
@@ -416,3 +413,16 @@ bool cl_virt_interrupted(cl_virt *v)
 {
     return v->interrupted;
 }
+bool cl_virt_uri_is_local(const char *uri)
+{
+    if (!uri)
+        return true;
+    /* Files named in the domain XML (kernel, console log, sockets) must be on this host:
+     * a transport other than a UNIX socket, or a host name in the URI, says they are not
+     * (qemu+tcp://127.0.0.1/ too: a daemon on this machine may still see other files). */
+    if (strchr(uri, '+') && strncmp(uri, "qemu+unix", 9))
+        return false;
+    const char *s = strstr(uri, "://");
+    return !s || !strncmp(s, ":///", 4);
+}
+

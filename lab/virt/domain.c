@@ -20,6 +20,22 @@ virDomainPtr cl_domain_start(cl_virt *v, const char *xml, cl_error **errp)
     return dom;
 }
 
+virDomainPtr cl_domain_start_paused(cl_virt *v, const char *xml, cl_error **errp)
+{
+    unsigned flags = VIR_DOMAIN_START_PAUSED | (cl_virt_is_embedded(v) ? 0 : VIR_DOMAIN_START_AUTODESTROY);
+    virDomainPtr dom = virDomainCreateXML(cl_virt_conn(v), xml, flags);
+    if (!dom)
+        cl_virt_error(errp, "cannot start the domain");
+    return dom;
+}
+
+bool cl_domain_resume(virDomainPtr dom, cl_error **errp)
+{
+    if (virDomainResume(dom) < 0)
+        return cl_virt_error(errp, "cannot resume the domain");
+    return true;
+}
+
 void cl_domain_destroy(virDomainPtr dom)
 {
     if (!dom)

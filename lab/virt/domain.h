@@ -11,6 +11,10 @@
  * (a daemon URI) and by cl_virt_cleanup_stale otherwise (the embedded driver). */
 virDomainPtr cl_domain_start(cl_virt *v, const char *xml, cl_error **errp);
 
+/* The same, paused before the first guest instruction (to attach to its console first). */
+virDomainPtr cl_domain_start_paused(cl_virt *v, const char *xml, cl_error **errp);
+bool cl_domain_resume(virDomainPtr dom, cl_error **errp);
+
 /* Destroys (if running) and frees; NULL-safe; never fails loudly (teardown path). */
 void cl_domain_destroy(virDomainPtr dom);
 

@@ -82,6 +82,33 @@ static void test_windows_xml(void)
     free(x);
 }
 
+/* A remote host: no path of this machine may reach the XML. */
+static void test_remote_xml(void)
+{
+    cl_domxml_opts o = linux_opts();
+    o.remote = true;
+    o.console_log = NULL;
+    o.agent_socket = NULL;
+    char *x = cl_domxml_build(&o, NULL);
+    CHECK(x != NULL);
+    if (!x)
+        return;
+    CHECK(strstr(x, "<serial type='pty'>"));
+    CHECK(strstr(x, "<console type='pty'>"));
+    CHECK(strstr(x, "<source mode='bind'/>"));
+    CHECK(strstr(x, "name='org.qemu.guest_agent.0'"));
+    CHECK(!strstr(x, "type='file'"));
+    CHECK(!strstr(x, "/r/"));
+    CHECK(!strstr(x, "/s/"));
+    free(x);
+    /* A local host still needs both. */
+    o.remote = false;
+    cl_error *err = NULL;
+    CHECK(cl_domxml_build(&o, &err) == NULL);
+    CHECK(err && strstr(err->msg, "agent socket"));
+    cl_error_free(err);
+}
+
 static void test_errors(void)
 {
     cl_domxml_opts o = linux_opts();
@@ -113,6 +140,7 @@ int main(void)
     RUN_TEST(test_linux_xml);
     RUN_TEST(test_smbios_override);
     RUN_TEST(test_windows_xml);
+    RUN_TEST(test_remote_xml);
     RUN_TEST(test_errors);
     TEST_EXIT();
 }

@@ -57,6 +57,8 @@ bool cl_virt_wait_event(cl_virt *v, const char *domain, unsigned mask, double de
 void cl_virt_forget(cl_virt *v, const char *domain);
 
 /* Versions of libvirt (library), the driver and the hypervisor, as "9.0.0" etc. */
+/* The same, from the URI alone (NULL: the embedded driver, local), before connecting. */
+bool cl_virt_uri_is_local(const char *uri);
 bool cl_virt_versions(cl_virt *v, char lib[32], char hv[32], cl_error **errp);
 
 /* Converts libvirt's last error into *errp with a prefix and returns false. */
