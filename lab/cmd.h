@@ -16,5 +16,7 @@ int cl_cmd_cancel(int argc, char **argv);      /* lab/serve/client.c */
 int cl_cmd_logs(int argc, char **argv);        /* lab/serve/client.c */
 int cl_cmd_corpus(int argc, char **argv);      /* lab/serve/cmd_corpus.c */
 int cl_cmd_report(int argc, char **argv);      /* lab/serve/cmd_report.c */
+int cl_cmd_image(int argc, char **argv);       /* lab/image/cmd_image.c */
+int cl_cmd_rescue(int argc, char **argv);      /* lab/image/cmd_rescue.c */
 
 #endif

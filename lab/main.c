@@ -22,6 +22,8 @@ static const struct {
     { "logs", cl_cmd_logs, "print a job's run output" },
     { "corpus", cl_cmd_corpus, "build or verify a labelled dump corpus from runs" },
     { "report", cl_cmd_report, "write report.html and junit.xml for a batch of runs" },
+    { "image", cl_cmd_image, "check or prepare a Windows disk image offline (libguestfs, hivex)" },
+    { "rescue", cl_cmd_rescue, "copy and read the crash dump a Windows guest left on its disk" },
 };
 
 static void usage(FILE *f)
