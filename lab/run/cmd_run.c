@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "util/names.h"
 #include "util/reaper.h"
 #include "run_priv.h"
 
@@ -30,6 +31,7 @@ static void usage(FILE *f)
             "  --run-id ID         use this run id (" CL_NAME_GRAMMAR ")\n"
             "  --dump-pool NAME    remote host: its storage pool that dumps are written into and brought home from\n"
             "  --image FILE        windows: the base qcow2 image (never written; each run boots an overlay)\n"
+            "  --no-check          windows: skip the image pre-check (crashlab image check, ~30 s of libguestfs)\n"
             "  --warm              start from a saved, agent-ready guest (prepared once per state dir)\n"
             "  --cold              boot from scratch (the default)\n"
             "  --print-xml         print the domain XML and stop; nothing is started\n"
@@ -48,11 +50,13 @@ int cl_cmd_run(int argc, char **argv)
         { "run-id", required_argument, NULL, 'i' },  { "print-xml", no_argument, NULL, 'x' },
         { "quiet", no_argument, NULL, 'q' },         { "json", no_argument, NULL, 'j' },
         { "image", required_argument, NULL, 'I' },  { "warm", no_argument, NULL, 'w' },          { "cold", no_argument, NULL, 'C' },
+        { "dump-pool", required_argument, NULL, 'P' },
+        { "no-check", no_argument, NULL, 'N' },
         { "help", no_argument, NULL, 'h' },          { 0 },
     };
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "r:c:s:g:a:d:i:xqjhwCI:", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:c:s:g:a:d:i:xqjhwCI:P:N", longopts, NULL)) != -1) {
         switch (ch) {
         case 'r': o.results_dir = optarg; break;
         case 'c': o.uri = optarg; break;
@@ -65,10 +69,10 @@ int cl_cmd_run(int argc, char **argv)
         case 'q': o.quiet = true; break;
         case 'j': o.json = true; break;
         case 'I': o.image = optarg; break;
-        { "dump-pool", required_argument, NULL, 'P' },
-        { "no-check", no_argument, NULL, 'N' },
         case 'w': o.warm = true; break;
         case 'C': o.warm = false; break;
+        case 'P': o.dump_pool = optarg; break;
+        case 'N': o.no_check = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -86,8 +90,6 @@ int cl_cmd_run(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-        case 'P': o.dump_pool = optarg; break;
-        case 'N': o.no_check = true; break;
     sigaction(SIGHUP, &sa, NULL);
     json_object *res = NULL;
     int rc = cl_run_execute(&o, o.json ? &res : NULL);

@@ -26,6 +26,7 @@
 #include "fingerprint.h"
 #include "dump/fingerprint.h"
 #include "windows.h"
+#include "precheck.h"
 #include "virt/screenshot.h"
 
 #define CONSOLE_MAX (4u << 20)   /* console bytes read back for the report */
@@ -670,6 +671,13 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     if (c->s->profile == CL_PROFILE_WINDOWS && !opts->print_xml && (!c->s->image || access(c->s->image, R_OK) != 0)) {
         fprintf(stderr, "crashlab run: %s: the windows profile needs a readable base image (guest.image or --image), not '%s'\n",
                 opts->scenario_path, c->s->image ? c->s->image : "(none)");
+        cl_scenario_free(c->s);
+        return 2;
+    }
+    /* An image that cannot give what the scenario expects is refused before anything starts. */
+    if (c->s->profile == CL_PROFILE_WINDOWS && !opts->print_xml && !opts->no_check &&
+        !cl_run_image_precheck(c->s, opts->quiet, &err)) {
+        fprintf(stderr, "crashlab run: %s: %s\n", opts->scenario_path, err->msg);
         cl_scenario_free(c->s);
         return 2;
     }

@@ -29,6 +29,7 @@ typedef struct {
     bool warm;                   /* start from a saved, agent-ready guest (lab/run/warm.h) */
     bool quiet;                  /* no progress lines */
     bool json;                   /* print result.json on stdout */
+    bool no_check;               /* windows: skip the image pre-check (lab/run/precheck.h) */
 } cl_run_opts;
 
 /* The state directory to use (opts, environment, default); caller frees. */

@@ -33,7 +33,7 @@ check "... with the lab's SMBIOS strings" grep -q "manufacturer=crashlab" "$work
 sed -e 's/boot: 300/boot: 45/' -e 's/run: 900/run: 120/' -e "s|build/windows/labfault.sys|$ROOT/build/windows/labfault.sys|" \
     scenarios/windows/bugcheck.yaml >"$work/short.yaml"
 "$CRASHLAB" run "$work/short.yaml" --image "$work/base.qcow2" --results "$work/res" --state "$work/st" \
-    --run-id win-firmware --quiet >/dev/null 2>"$work/run.err"
+    --run-id win-firmware --no-check --quiet >/dev/null 2>"$work/run.err"
 res="$work/res/win-firmware/result.json"
 check "firmware run recorded" test -f "$res"
 if [ -f "$res" ]; then
