@@ -340,6 +340,13 @@ static void capture(cl_run_ctx *c)
     json_object_object_add(d, "bytes", json_object_new_int64((int64_t)size));
     json_object_object_add(d, "sha256", json_object_new_string(sha));
     json_object_object_add(d, "seconds", json_object_new_double(cl_now() - t));
+    if (writer)
+        json_object_object_add(d, "writer", writer);
+    if (remote) {
+        json_object_object_foreach(remote, rk, rv)
+            json_object_object_add(d, rk, json_object_get(rv));
+        json_object_put(remote);
+    }
     json_object_object_add(c->res, "dump", d);
     cl_run_ladder(c, "hypervisor-dump", "written");
     /* From here on the dump is a local file wherever it was written (a remote host's has
@@ -354,13 +361,6 @@ static void describe_crash(cl_run_ctx *c, const cl_console_report *cr)
     json_object *crash = NULL;
     if (c->dump_path[0]) {
         CL_AUTOPTR(cl_error) err = NULL;
-    if (writer)
-        json_object_object_add(d, "writer", writer);
-    if (remote) {
-        json_object_object_foreach(remote, rk, rv)
-            json_object_object_add(d, rk, json_object_get(rv));
-        json_object_put(remote);
-    }
         int rc = cl_dump_inspect(c->dump_path, &crash, &err);
         if (rc == CL_DUMP_NOT_A_DUMP || !crash) {
             crash = json_object_new_object();
@@ -629,7 +629,7 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
             if (!strcmp(opts->dump_format, cl_dump_format_to_string((cl_dump_format)i)))
                 f = (cl_dump_format)i;
         if (f == CL_DUMPFMT_LAST) {
-            fprintf(stderr, "crashlab run: --dump-format '%s' is not one of kdump-zlib, elf, win-dmp, none\n", opts->dump_format);
+            fprintf(stderr, "crashlab run: --dump-format '%s' is not one of kdump-zlib, elf, win-dmp, kdump-zstd, none\n", opts->dump_format);
             cl_scenario_free(c->s);
             return 2;
         }

@@ -193,6 +193,9 @@ static bool parse_capture(const yctx *c, const yt_node *cap, cl_scenario *s)
         return false;
     if (e == CL_DUMPFMT_WIN_DMP && !win)
         return y_fail(c, v, "capture.dump_format", "win-dmp needs profile windows (use kdump-zlib or elf)");
+    /* The lab's writer reads a Linux guest's VMCOREINFO and writes kdump, which WinDbg does not read. */
+    if (e == CL_DUMPFMT_KDUMP_ZSTD && win)
+        return y_fail(c, v, "capture.dump_format", "kdump-zstd needs profile linux (use win-dmp or elf)");
     s->dump_format = (cl_dump_format)e;
     return true;
 }
