@@ -112,13 +112,14 @@ bool cl_vol_download(virStorageVolPtr vol, const char *local_path, uint64_t max_
                      cl_error **errp)
 {
     char tmp[4200];
-    if (snprintf(tmp, sizeof(tmp), "%s.partial", local_path) >= (int)sizeof(tmp))
-        return cl_error_set(errp, CL_ERR_INVAL, "download: path too long: '%s'", local_path);
     const char *name = virStorageVolGetName(vol);
     CL_AUTOFREE char *buf = NULL;
-    sink_ctx s = { .fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), .max = max_bytes };
-    if (s.fd < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "download: cannot create '%s'", tmp);
+    /* A fresh name, O_EXCL|O_NOFOLLOW (lab/util/fileio.h), never an existing file. */
+    sink_ctx s = { .fd = cl_file_create_temp(local_path, CL_FILE_MODE, tmp, sizeof(tmp), errp), .max = max_bytes };
+    if (s.fd < 0) {
+        cl_error_prefix(errp, "download");
+        return false;
+    }
     s.md = EVP_MD_CTX_new();
     virStreamPtr st = virStreamNew(virStorageVolGetConnect(vol), 0);
     bool ok = false;
