@@ -65,7 +65,12 @@ static void print_text(const cl_fault *f)
     printf("  windows: %s", cl_outcome_to_string(f->windows.outcome));
     for (size_t i = 0; i < 3 && f->windows.bugcheck[i]; i++)
         printf("%s0x%" PRIX32, i ? ", " : ", bug check ", f->windows.bugcheck[i]);
-    printf("\n    %s\n", f->windows.detail);
+    for (unsigned bit = 1; bit && bit <= CL_WINNEED_WATCHDOG; bit <<= 1)
+        if (f->windows.needs & bit)
+            printf(", needs %s", cl_winneed_to_string(bit));
+    for (size_t i = 0; i < 3 && f->windows.without[i]; i++)
+        printf("%s0x%" PRIX32, i ? ", " : " (without: ", f->windows.without[i]);
+    printf("%s\n    %s\n", f->windows.without[0] ? ")" : "", f->windows.detail);
     printf("  linux: %s, kind %s", cl_outcome_to_string(f->linux_.outcome), f->linux_.kind);
     if (f->linux_.min_vcpus > 1)
         printf(", needs %u vcpus", f->linux_.min_vcpus);
@@ -118,6 +123,15 @@ static json_object *fault_json(const cl_fault *f)
     for (size_t i = 0; i < 3 && f->windows.bugcheck[i]; i++)
         json_object_array_add(codes, json_object_new_int64(f->windows.bugcheck[i]));
     json_object_object_add(w, "bugchecks", codes);
+    json_object *without = json_object_new_array();
+    for (size_t i = 0; i < 3 && f->windows.without[i]; i++)
+        json_object_array_add(without, json_object_new_int64(f->windows.without[i]));
+    json_object_object_add(w, "bugchecks_without_needs", without);
+    json_object *needs = json_object_new_array();
+    for (unsigned bit = 1; bit && bit <= CL_WINNEED_WATCHDOG; bit <<= 1)
+        if (f->windows.needs & bit)
+            json_object_array_add(needs, json_object_new_string(cl_winneed_to_string(bit)));
+    json_object_object_add(w, "needs", needs);
     json_object_object_add(w, "detail", json_object_new_string(f->windows.detail));
     json_object_object_add(o, "windows", w);
 

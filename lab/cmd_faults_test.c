@@ -114,11 +114,74 @@ static void test_text_and_filters(void)
     free(text);
 }
 
+static bool has_code(const uint32_t codes[3], uint32_t c)
+{
+    for (size_t i = 0; i < 3 && codes[i]; i++)
+        if (codes[i] == c)
+            return true;
+    return false;
+}
+
+/* Issue 18: what a real Windows does, not what Wine lets through. */
+static void test_windows_corrections(void)
+{
+    const cl_fault *po = cl_fault_lookup("pool-overrun"), *df = cl_fault_lookup("double-free"),
+                   *uaf = cl_fault_lookup("use-after-free"), *st = cl_fault_lookup("stack-trash"),
+                   *dpc = cl_fault_lookup("dpc-watchdog-single"), *cum = cl_fault_lookup("dpc-watchdog-cumulative"),
+                   *hang = cl_fault_lookup("hang-irp");
+    /* Under special pool the three pool faults give exactly one code each. */
+    CHECK(po->windows.bugcheck[0] == 0xD6 && po->windows.bugcheck[1] == 0);
+    CHECK(uaf->windows.bugcheck[0] == 0xD5 && uaf->windows.bugcheck[1] == 0);
+    CHECK(df->windows.bugcheck[0] == 0xC2 && df->windows.bugcheck[1] == 0);
+    for (const cl_fault *f = po; f; f = f == po ? df : f == df ? uaf : NULL) {
+        CHECK(f->windows.needs & CL_WINNEED_SPECIAL_POOL);
+        CHECK(has_code(f->windows.without, 0x13A));
+        CHECK(!has_code(f->windows.bugcheck, 0x13A) && !has_code(f->windows.bugcheck, 0xC5));
+    }
+    CHECK(!has_code(st->windows.bugcheck, 0xBE) && has_code(st->windows.bugcheck, 0x139));
+    CHECK(dpc->windows.needs & CL_WINNEED_WATCHDOG && cum->windows.needs & CL_WINNEED_WATCHDOG);
+    CHECK(strstr(hang->windows.detail, "5 minutes") != NULL);
+    CHECK(!strcmp(cl_winneed_to_string(CL_WINNEED_SPECIAL_POOL), "special-pool"));
+
+    struct labfault_request r;
+    const char *param = NULL;
+    char why[300];
+    cl_fault_request_init(dpc, &r);
+    CHECK(cl_fault_windows_check(dpc, &r, &param, why, sizeof(why)));   /* 0: until it fires */
+    r.arg[0] = 5000;
+    CHECK(!cl_fault_windows_check(dpc, &r, &param, why, sizeof(why)));
+    CHECK(!strcmp(param, "stall_ms") && strstr(why, "DPC time limit"));
+    r.arg[0] = CL_WIN_DPC_TIME_LIMIT_MS;
+    CHECK(!cl_fault_windows_check(dpc, &r, &param, why, sizeof(why)));
+    r.arg[0] = CL_WIN_DPC_TIME_LIMIT_MS + 1;
+    CHECK(cl_fault_windows_check(dpc, &r, &param, why, sizeof(why)));
+
+    cl_fault_request_init(po, &r);
+    CHECK(cl_fault_windows_check(po, &r, &param, why, sizeof(why)));    /* 64: the guard page follows */
+    r.arg[0] = 72;
+    param = NULL;
+    CHECK(!cl_fault_windows_check(po, &r, &param, why, sizeof(why)) && !strcmp(param, "size") && strstr(why, "16"));
+    r.arg[0] = 4096;
+    CHECK(!cl_fault_windows_check(po, &r, &param, why, sizeof(why)) && strstr(why, "4080"));
+    r.arg[0] = 4080;
+    CHECK(cl_fault_windows_check(po, &r, &param, why, sizeof(why)));
+    cl_fault_request_init(uaf, &r);
+    r.arg[0] = 8000;
+    CHECK(!cl_fault_windows_check(uaf, &r, &param, why, sizeof(why)));
+
+    /* Issue 18.7: every IOCTL needs a handle opened for writing (access bits 14-15 = 2). */
+    for (uint32_t f = 1; f < LABFAULT_LAST; f++)
+        CHECK((LABFAULT_WIN_IOCTL_ARM(f) >> 14 & 3) == 2);
+    CHECK((LABFAULT_WIN_IOCTL_FIRE >> 14 & 3) == 2 && (LABFAULT_WIN_IOCTL_STATUS >> 14 & 3) == 2);
+    CHECK(LABFAULT_WIN_IOCTL_STATUS == 0x0022A404u);
+}
+
 int main(void)
 {
     snprintf(out_path, sizeof(out_path), "/tmp/cl-faults-test.%ld", (long)getpid());
     RUN_TEST(test_json_is_the_catalogue);
     RUN_TEST(test_text_and_filters);
+    RUN_TEST(test_windows_corrections);
     unlink(out_path);
     TEST_EXIT();
 }

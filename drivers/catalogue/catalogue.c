@@ -55,102 +55,102 @@ static const cl_fault faults[] = {
     { LABFAULT_HANG_IRP, "hang-irp",
       "Pend an IRP with no cancel routine and never complete it: the caller can never exit (zombie process)",
       p_hang,
-      { CL_OUTCOME_HANG, { 0 }, "no bug check; the calling thread waits forever in the driver, its process cannot exit" },
+      { CL_OUTCOME_HANG, { 0 }, { 0 }, CL_WINNEED_NMI_DUMP, "no bug check; the calling thread waits in the driver and its process cannot exit: killed, it stays a zombie for about 5 minutes, until the I/O manager gives up on the IRP, detaches it and logs an error (then the process exits); look for the zombie within that window" },
       { CL_OUTCOME_CRASH, "hung-task", "INFO: task .*:[0-9]+ blocked for more than [0-9]+ seconds|hung_task: blocked tasks",
         "hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=5", 0,
         "the caller sleeps in TASK_UNINTERRUPTIBLE inside the module; hung_task_panic turns it into a panic" } },
     { LABFAULT_HANG_IRP_CANCEL, "hang-irp-cancel",
       "Pend an IRP with a cancel routine (control case): killing the caller cancels it cleanly",
       p_hang,
-      { CL_OUTCOME_PASS, { 0 }, "no bug check; the process exits when killed, the IRP completes STATUS_CANCELLED" },
+      { CL_OUTCOME_PASS, { 0 }, { 0 }, 0, "no bug check; the process exits when killed, the IRP completes STATUS_CANCELLED" },
       { CL_OUTCOME_PASS, "none", "", "hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=5", 0,
         "the caller sleeps killably (TASK_KILLABLE); killing it ends the wait, no hung-task report" } },
     { LABFAULT_SPINLOCK_DEADLOCK, "spinlock-deadlock",
       "Two threads take two spin locks in opposite order (ABBA) and spin forever",
       NOPARAMS,
-      { CL_OUTCOME_HANG, { 0x80, 0x133, 0 }, "hang; an NMI gives 0x80, the DPC watchdog 0x133 when at DISPATCH_LEVEL" },
+      { CL_OUTCOME_HANG, { 0x80, 0x133, 0 }, { 0 }, CL_WINNEED_NMI_DUMP, "hang; an NMI gives 0x80, the DPC watchdog 0x133 when at DISPATCH_LEVEL" },
       { CL_OUTCOME_CRASH, "soft-lockup", "BUG: soft lockup - CPU#[0-9]+ stuck|hard LOCKUP",
         "softlockup_panic=1 watchdog_thresh=2 softlockup_all_cpu_backtrace=0", 2,
         "two kernel threads spin on each other's lock with preemption off; softlockup_panic" } },
     { LABFAULT_RESOURCE_SELF_DEADLOCK, "resource-self-deadlock",
       "Acquire an ERESOURCE, hand it to another owner with ExSetResourceOwnerPointer, acquire it again",
       NOPARAMS,
-      { CL_OUTCOME_HANG, { 0 }, "hang, no bug check; !locks shows the resource owned by the pointer, the thread waiting" },
+      { CL_OUTCOME_HANG, { 0 }, { 0 }, CL_WINNEED_NMI_DUMP, "hang, no bug check; !locks shows the resource owned by the pointer, the thread waiting" },
       { CL_OUTCOME_CRASH, "hung-task", "INFO: task .*:[0-9]+ blocked for more than [0-9]+ seconds|hung_task: blocked tasks",
         "hung_task_panic=1 sysctl.kernel.hung_task_timeout_secs=5", 0,
         "the caller takes a mutex it already holds and sleeps forever; hung_task_panic" } },
     { LABFAULT_DPC_WATCHDOG_SINGLE, "dpc-watchdog-single",
       "One timer DPC stalls with KeStallExecutionProcessor past the single-DPC time limit",
       p_stall,
-      { CL_OUTCOME_CRASH, { 0x133, 0 }, "Arg1 = 0: a single DPC ran too long; Arg2 the count, Arg3 the limit" },
+      { CL_OUTCOME_CRASH, { 0x133, 0 }, { 0 }, CL_WINNEED_WATCHDOG, "Arg1 = 0: a single DPC ran past the ~20 s DPC time limit (stall_ms 0, or more than 20000); Arg2 the count, Arg3 the limit" },
       { CL_OUTCOME_CRASH, "soft-lockup", "BUG: soft lockup - CPU#[0-9]+ stuck",
         "softlockup_panic=1 watchdog_thresh=2", 0,
         "a timer callback (softirq) spins with interrupts on; the report names whatever task it interrupted; softlockup_panic" } },
     { LABFAULT_DPC_WATCHDOG_CUMULATIVE, "dpc-watchdog-cumulative",
       "DPCs re-queue themselves so the processor stays at DISPATCH_LEVEL past the cumulative limit",
       NOPARAMS,
-      { CL_OUTCOME_CRASH, { 0x133, 0 }, "Arg1 = 1: cumulative time at DISPATCH_LEVEL exceeded" },
+      { CL_OUTCOME_CRASH, { 0x133, 0 }, { 0 }, CL_WINNEED_WATCHDOG, "Arg1 = 1: cumulative time at DISPATCH_LEVEL exceeded (~120 s)" },
       { CL_OUTCOME_CRASH, "soft-lockup", "BUG: soft lockup - CPU#[0-9]+ stuck|rcu.*self-detected stall",
         "softlockup_panic=1 watchdog_thresh=2", 0,
         "with preemption off (Linux's DISPATCH_LEVEL) a tasklet of ~0.2 ms re-queues itself and runs back to back from local_bh_enable(); the CPU never schedules; softlockup_panic" } },
     { LABFAULT_HIGH_IRQL_FAULT, "high-irql-fault",
       "Touch pageable/invalid memory while holding a spin lock (DISPATCH_LEVEL)",
       NOPARAMS,
-      { CL_OUTCOME_CRASH, { 0xD1, 0xA, 0 }, "Arg1 = 0x1008 (the never-mapped first 64 KiB), Arg2 = 2 (IRQL), Arg3 = 0 (read), Arg4 the instruction" },
+      { CL_OUTCOME_CRASH, { 0xD1, 0xA, 0 }, { 0 }, 0, "Arg1 = 0x1008 (the never-mapped first 64 KiB), Arg2 = 2 (IRQL), Arg3 = 0 (read), Arg4 the instruction" },
       { CL_OUTCOME_CRASH, "bug", "BUG: scheduling while atomic",
         "oops=panic panic_on_warn=1", 0,
         "with a spin lock held it sleeps (waiting for the page: BUG: scheduling while atomic), then writes the unmapped guard page after a vmalloc block (an oops in atomic context); oops=panic" } },
     { LABFAULT_POOL_OVERRUN, "pool-overrun",
       "Write past the end of a pool/slab block and free it",
       p_overrun,
-      { CL_OUTCOME_CRASH, { 0x19, 0xC5, 0xD6 }, "0x19 BAD_POOL_HEADER or 0xC5 (0x13A on segment-heap kernels); 0xD6 under special pool (tag LabF)" },
+      { CL_OUTCOME_CRASH, { 0xD6, 0 }, { 0x13A, 0x19, 0xC5 }, CL_WINNEED_SPECIAL_POOL, "0xD6 DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION: special pool puts the block at the end of a page, so the first byte past it hits the guard page (size a multiple of 16, at most 4080). Without special pool the segment heap (Windows 10 1903+) puts a 64-byte block in a bucket with neighbours: the overrun is found late, blamed on someone else (0x13A, 0x19, 0xC5) or never" },
       { CL_OUTCOME_CRASH, "slab-corruption", "BUG kmalloc-[0-9a-z]+ .*: (Right )?Redzone overwritten|Object padding overwritten",
         "slub_debug=FZP panic_on_taint=0x20 oops=panic", 0,
         "slub_debug's red zone catches the overrun on free; the report taints the kernel 'B' and panic_on_taint=0x20 panics. An overrun that stays inside the kmalloc bucket's slack is not caught" } },
     { LABFAULT_DOUBLE_FREE, "double-free",
       "Free the same pool/slab block twice",
       p_size,
-      { CL_OUTCOME_CRASH, { 0xC2, 0 }, "Arg1 = 7: the block was already freed; Arg4 its address" },
+      { CL_OUTCOME_CRASH, { 0xC2, 0 }, { 0x13A, 0 }, CL_WINNEED_SPECIAL_POOL, "0xC2 BAD_POOL_CALLER under special pool (Verifier checks the free); without it the segment heap reports 0x13A KERNEL_MODE_HEAP_CORRUPTION" },
       { CL_OUTCOME_CRASH, "slab-corruption", "BUG kmalloc-[0-9a-z]+ .*: Object already free|kernel BUG at mm/slub.c",
         "slub_debug=FZP panic_on_taint=0x20 oops=panic", 0,
         "slub_debug's free checks catch the second free (taint 'B', panic_on_taint=0x20); without slub_debug the hardened freelist's BUG_ON does" } },
     { LABFAULT_USE_AFTER_FREE, "use-after-free",
       "Write to a pool/slab block after freeing it",
       p_size,
-      { CL_OUTCOME_CRASH, { 0xC5, 0xD5, 0 }, "0xC5 pool corruption; 0xD5 under Verifier special pool" },
+      { CL_OUTCOME_CRASH, { 0xD5, 0 }, { 0x13A, 0xC5, 0 }, CL_WINNEED_SPECIAL_POOL, "0xD5 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL: special pool makes the freed page inaccessible, the write faults at once. Without it the write lands in a reused LFH slot and is noticed late (0x13A) or not within observe" },
       { CL_OUTCOME_CRASH, "slab-corruption", "BUG kmalloc-[0-9a-z]+ .*: Poison overwritten",
         "slub_debug=FZP panic_on_taint=0x20 oops=panic", 0,
         "slub poisoning finds the write into the freed object when the module allocates that size again (taint 'B', panic_on_taint=0x20)" } },
     { LABFAULT_STACK_OVERFLOW, "stack-overflow",
       "Recurse until the kernel stack is exhausted",
       NOPARAMS,
-      { CL_OUTCOME_CRASH, { 0x7F, 0 }, "Arg1 = 8 double fault (stack overflow)" },
+      { CL_OUTCOME_CRASH, { 0x7F, 0 }, { 0 }, 0, "Arg1 = 8 double fault (stack overflow)" },
       { CL_OUTCOME_CRASH, "stack-overflow", "BUG: TASK stack guard page was hit|kernel stack overflow",
         "oops=panic", 0,
         "the vmap stack guard page is hit (a double fault on the IST stack) and the kernel panics; the panic line itself may not reach the console before pvpanic stops the guest" } },
     { LABFAULT_STACK_TRASH, "stack-trash",
       "Overwrite the current stack frame's return address",
       NOPARAMS,
-      { CL_OUTCOME_CRASH, { 0x3B, 0x1E, 0xBE } , "the return address becomes non-canonical and RET raises #GP: 0x3B in the caller's system call, 0x1E elsewhere, 0xBE for a code overwrite" },
+      { CL_OUTCOME_CRASH, { 0x3B, 0x1E, 0x139 }, { 0 }, 0, "the return address becomes non-canonical and RET raises #GP: 0x3B in the caller's system call, 0x1E elsewhere; with kernel-mode hardware-enforced stack protection (CET shadow stacks, Windows 11) the RET mismatch is 0x139 KERNEL_SECURITY_CHECK_FAILURE first. Never 0xBE: nothing writes read-only memory" },
       { CL_OUTCOME_CRASH, "oops", "general protection fault|BUG: unable to handle|stack-protector: Kernel stack is corrupted",
         "oops=panic", 0,
         "the saved return address becomes 0x4141414141414141 (the canary is left alone): the return takes a general protection fault; oops=panic" } },
     { LABFAULT_POOL_LEAK, "pool-leak",
       "Allocate pool/slab memory with a tag at a rate for a duration and never free it",
       p_leak,
-      { CL_OUTCOME_PASS, { 0 }, "no bug check; poolmon shows the tag's allocations grow" },
+      { CL_OUTCOME_PASS, { 0 }, { 0 }, 0, "no bug check; poolmon shows the tag's allocations grow" },
       { CL_OUTCOME_PASS, "none", "", "", 0,
         "kmalloc'd blocks are kept on a list; the module's status shows them grow" } },
     { LABFAULT_BUGCHECK, "bugcheck",
       "Bug check explicitly: KeBugCheckEx(code, p1..p4) on Windows, panic(message) on Linux",
       p_bugcheck,
-      { CL_OUTCOME_CRASH, { 0 }, "exactly the code and four parameters given" },
+      { CL_OUTCOME_CRASH, { 0 }, { 0 }, 0, "exactly the code and four parameters given" },
       { CL_OUTCOME_CRASH, "panic", "Kernel panic - not syncing", "", 0,
         "panic() with the given message" } },
     { LABFAULT_NULL_DEREF, "null-deref",
       "Dereference a NULL pointer in the driver",
       NOPARAMS,
-      { CL_OUTCOME_CRASH, { 0x3B, 0x1E, 0x7E } , "0x3B SYSTEM_SERVICE_EXCEPTION, Arg1 = 0xC0000005: address 0 is user space, so the read raises an access violation nothing in the caller's DeviceIoControl handles (0x1E/0x7E outside a system call)" },
+      { CL_OUTCOME_CRASH, { 0x3B, 0x1E, 0x7E }, { 0 }, 0, "0x3B SYSTEM_SERVICE_EXCEPTION, Arg1 = 0xC0000005: address 0 is user space, so the read raises an access violation nothing in the caller's DeviceIoControl handles (0x1E/0x7E outside a system call)" },
       { CL_OUTCOME_CRASH, "oops", "BUG: kernel NULL pointer dereference",
         "oops=panic", 0,
         "oops on address 0; oops=panic" } },
@@ -287,6 +287,58 @@ bool cl_fault_param_set(const cl_fault *f, const char *name, const char *value,
     }
     snprintf(why, whylen, "parameter '%s' has an unknown type", name);
     return false;
+}
+
+bool cl_fault_windows_check(const cl_fault *f, const struct labfault_request *req, const char **param, char *why,
+                            size_t whylen)
+{
+    uint64_t a0 = req->arg[0];
+    switch (f->number) {
+    case LABFAULT_DPC_WATCHDOG_SINGLE:
+        if (a0 != 0 && a0 <= CL_WIN_DPC_TIME_LIMIT_MS) {
+            *param = "stall_ms";
+            snprintf(why, whylen,
+                     "stall_ms = %" PRIu64 " is within the DPC time limit (~%u ms): the DPC would end before the watchdog "
+                     "fires; use 0 (stall until it fires) or more than %u",
+                     a0, CL_WIN_DPC_TIME_LIMIT_MS, CL_WIN_DPC_TIME_LIMIT_MS);
+            return false;
+        }
+        return true;
+    case LABFAULT_POOL_OVERRUN:
+        if (a0 % CL_WIN_POOL_ALIGN) {
+            *param = "size";
+            snprintf(why, whylen,
+                     "size = %" PRIu64 " is not a multiple of %u: special pool would round the block up and the overrun "
+                     "would land in the slack before the guard page (0xC1 at free, not 0xD6)",
+                     a0, CL_WIN_POOL_ALIGN);
+            return false;
+        }
+        /* the size limit applies too */
+        __attribute__((fallthrough));
+    case LABFAULT_DOUBLE_FREE:
+    case LABFAULT_USE_AFTER_FREE:
+        if (a0 > CL_WIN_SPECIAL_POOL_MAX) {
+            *param = "size";
+            snprintf(why, whylen,
+                     "size = %" PRIu64 " is larger than special pool serves (%u bytes): the block would come from the "
+                     "ordinary pool and the bug check would not be the expected one",
+                     a0, CL_WIN_SPECIAL_POOL_MAX);
+            return false;
+        }
+        return true;
+    default:
+        return true;
+    }
+}
+
+const char *cl_winneed_to_string(unsigned bit)
+{
+    switch (bit) {
+    case CL_WINNEED_SPECIAL_POOL: return "special-pool";
+    case CL_WINNEED_NMI_DUMP: return "nmi-dump";
+    case CL_WINNEED_WATCHDOG: return "watchdog";
+    }
+    return NULL;
 }
 
 const char *cl_outcome_to_string(cl_outcome o)

@@ -34,11 +34,33 @@ typedef enum {
     CL_OUTCOME_PASS,       /* no crash; the run completes */
 } cl_outcome;
 
+/* What a Windows image must have for a fault to give its expected outcome (bits). The
+ * registry values behind each are in drivers/windows/README.md ("What each scenario needs
+ * from the image"); `labagent check` reports them from inside the guest. */
+enum {
+    CL_WINNEED_SPECIAL_POOL = 1u << 0,   /* Driver Verifier special pool for labfault.sys (or PoolTag LabF) */
+    CL_WINNEED_NMI_DUMP = 1u << 1,       /* CrashControl NMICrashDump=1: the lab's NMI on a hang bug-checks 0x80 */
+    CL_WINNEED_WATCHDOG = 1u << 2,       /* the DPC watchdog: the domain must not advertise relaxed timing */
+};
+
 typedef struct {
     cl_outcome outcome;
-    uint32_t bugcheck[3];      /* accepted codes, 0-terminated; empty for hangs */
+    uint32_t bugcheck[3];      /* accepted codes when the image meets `needs`, 0-terminated; empty for hangs */
+    uint32_t without[3];       /* what it gives instead when a need is not met (for the reader; not accepted) */
+    unsigned needs;            /* CL_WINNEED_* */
     const char *detail;        /* what the parameters will hold, or what hangs */
 } cl_fault_windows;
+
+/* The single-DPC time limit of the DPC watchdog (DPC_WATCHDOG_VIOLATION Arg1 = 0): a DPC
+ * that ends sooner is never caught. */
+#define CL_WIN_DPC_TIME_LIMIT_MS 20000u
+/* How long the I/O manager waits for a cancelled IRP it cannot complete before it
+ * detaches it (and logs an error): the hang-irp zombie lasts about this long. */
+#define CL_WIN_IRP_ZOMBIE_SECONDS 300
+/* The largest block special pool serves (a page less its 16-byte header) and the pool's
+ * alignment: a block of a multiple of 16 ends exactly at the guard page. */
+#define CL_WIN_SPECIAL_POOL_MAX 4080u
+#define CL_WIN_POOL_ALIGN 16u
 
 typedef struct {
     cl_outcome outcome;
@@ -73,5 +95,14 @@ bool cl_fault_param_set(const cl_fault *f, const char *name, const char *value,
                         struct labfault_request *req, char *why, size_t whylen);
 
 const char *cl_outcome_to_string(cl_outcome o);
+
+/* The Windows-only limits of a request the parameter ranges cannot say (the DPC time
+ * limit, special pool's page). On a violation returns false, sets *param to the parameter
+ * at fault and writes a one-line reason into why. */
+bool cl_fault_windows_check(const cl_fault *f, const struct labfault_request *req, const char **param, char *why,
+                            size_t whylen);
+
+/* "special-pool", "nmi-dump", "watchdog" for one CL_WINNEED_* bit; NULL otherwise. */
+const char *cl_winneed_to_string(unsigned bit);
 
 #endif

@@ -70,10 +70,42 @@ enum labfault_state {
     LABFAULT_STATE_DONE = 3,           /* a non-crashing fault (leak, cancelable hang) finished */
 };
 
+/* Windows: the driver keeps a copy of its ground truth in one tagged non-paged block
+ * ("LabG"), rewritten on every change and in the fire path, so that a memory dump holds
+ * the labels even when the agent's answer died with the guest; a bug-check callback also
+ * hands it to the kernel's dump writer as secondary data (LABFAULT_GT_GUID). A dump reader
+ * finds it by scanning physical pages for the magic at an 8-byte boundary and checks size,
+ * self address and checksum (FNV-1a 32 over truth and frames). */
+#define LABFAULT_GT_MAGIC "CLABGT01"
+#define LABFAULT_GT_MAX_FRAMES 16
+struct labfault_gt_block {
+    char magic[8];                     /* LABFAULT_GT_MAGIC, not NUL-terminated */
+    lf_u32 size;                       /* sizeof(struct labfault_gt_block) */
+    lf_u32 checksum;                   /* FNV-1a 32 of truth, nframes, pad and frames */
+    lf_u64 self;                       /* the block's kernel virtual address */
+    lf_u64 sequence;                   /* bumped on every update */
+    struct labfault_ground_truth truth;
+    lf_u32 nframes;                    /* return addresses captured in the fire path */
+    lf_u32 pad;
+    lf_u64 frames[LABFAULT_GT_MAX_FRAMES];
+};
+/* {5c6a1f3e-8b1d-4c62-9e57-6c61624c4754}: secondary dump data of labfault.sys */
+#define LABFAULT_GT_GUID_BYTES 0x3e, 0x1f, 0x6a, 0x5c, 0x1d, 0x8b, 0x62, 0x4c, 0x9e, 0x57, 0x6c, 0x61, 0x62, 0x4c, 0x47, 0x54
+
+static inline lf_u32 labfault_gt_checksum(const struct labfault_gt_block *b)
+{
+    const unsigned char *p = (const unsigned char *)&b->truth;
+    lf_u32 h = 2166136261u;
+    for (unsigned long i = 0; i < sizeof(*b) - __builtin_offsetof(struct labfault_gt_block, truth); i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
 /* Pinned sizes: any change here is an ABI change. */
 _Static_assert(sizeof(struct labfault_request) == 4 + 4 + 48 + 8 + 128, "labfault_request size");
 _Static_assert(sizeof(struct labfault_item) == 32, "labfault_item size");
 _Static_assert(sizeof(struct labfault_ground_truth) == 16 + 12 * 32, "labfault_ground_truth size");
+_Static_assert(sizeof(struct labfault_gt_block) == 32 + 400 + 8 + 16 * 8, "labfault_gt_block size");
 
 /* Linux: misc device /dev/labfault */
 #define LABFAULT_LINUX_DEVICE "/dev/labfault"
@@ -85,11 +117,18 @@ _Static_assert(sizeof(struct labfault_ground_truth) == 16 + 12 * 32, "labfault_g
 /* Windows: device \Device\LabFault, symbolic link \DosDevices\LabFault (\\.\LabFault).
  * One ARM IOCTL per fault (function 0x800 + fault number), METHOD_BUFFERED: input is the
  * request, output the ground truth. FIRE and STATUS are shared. CTL_CODE is spelled out
- * so that this header needs no Windows header. */
+ * so that this header needs no Windows header. Every code requires FILE_WRITE_ACCESS
+ * (access bits 2): the I/O manager refuses it on a handle not opened for writing, and the
+ * device's DACL gives write access only to SYSTEM and Administrators (LABFAULT_WIN_SDDL),
+ * so no unprivileged process can bug-check the guest. */
 #define LABFAULT_WIN_DEVICE_NAME L"\\Device\\LabFault"
 #define LABFAULT_WIN_LINK_NAME   L"\\DosDevices\\LabFault"
 #define LABFAULT_WIN_USER_PATH   "\\\\.\\LabFault"
-#define LABFAULT_WIN_CTL(fn) ((0x22u << 16) | (0u << 14) | ((lf_u32)(fn) << 2) | 0u)
+#define LABFAULT_WIN_FILE_WRITE_ACCESS 2u
+#define LABFAULT_WIN_CTL(fn) ((0x22u << 16) | (LABFAULT_WIN_FILE_WRITE_ACCESS << 14) | ((lf_u32)(fn) << 2) | 0u)
+/* The device's security, as IoCreateDeviceSecure would take it: protected DACL, all access
+ * for LocalSystem and the Administrators alias, nobody else. */
+#define LABFAULT_WIN_SDDL "D:P(A;;GA;;;SY)(A;;GA;;;BA)"
 #define LABFAULT_WIN_IOCTL_ARM(fault) LABFAULT_WIN_CTL(0x800 + (fault))
 #define LABFAULT_WIN_IOCTL_FIRE       LABFAULT_WIN_CTL(0x900)
 #define LABFAULT_WIN_IOCTL_STATUS     LABFAULT_WIN_CTL(0x901)

@@ -17,7 +17,7 @@ static void lf_dpc_finished(void)
     KIRQL irql;
     KeAcquireSpinLock(&lf.lock, &irql);
     if (lf.gt.fault == LABFAULT_DPC_WATCHDOG_SINGLE || lf.gt.fault == LABFAULT_DPC_WATCHDOG_CUMULATIVE) {
-        lf.gt.state = LABFAULT_STATE_DONE;
+        lf_gt_state(LABFAULT_STATE_DONE);
         lf_gt_set("dpc_runs", (ULONG64)lf.dpc_runs);
     }
     KeReleaseSpinLock(&lf.lock, irql);

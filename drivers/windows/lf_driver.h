@@ -12,7 +12,7 @@
 /* The DDK inlines PsGetCurrentThread as a read of gs:[0x188]; call the export instead,
  * which is the same on Windows and also right under Wine (where gs holds the TEB). */
 #define _PSGETCURRENTTHREAD_
-#include <ntddk.h>
+#include <ntifs.h>   /* ntddk.h plus the security and object calls lf_secure_device uses */
 
 #include "labfault_abi.h"
 
@@ -20,6 +20,7 @@ NTKERNELAPI PETHREAD NTAPI PsGetCurrentThread(VOID);
 NTSYSAPI NTSTATUS NTAPI ZwWaitForSingleObject(HANDLE handle, BOOLEAN alertable, PLARGE_INTEGER timeout); /* ntifs.h */
 
 #define LF_POOL_TAG 0x4662614Cu     /* 'FbaL': "LabF" in poolmon, the driver's own blocks */
+#define LF_GT_TAG 0x4762614Cu       /* 'GbaL': "LabG", the ground-truth block a dump reader finds */
 #define LF_MAX_HUNG_IRPS 16
 /* Touched at DISPATCH_LEVEL by high-irql-fault: the first 64 KiB of user space are never
  * mapped, so the page fault is certain and the bug check is 0xD1 with this as Arg1. */
@@ -30,6 +31,9 @@ typedef struct {
     PDEVICE_OBJECT device;
     struct labfault_request req;    /* the armed request */
     struct labfault_ground_truth gt;
+    struct labfault_gt_block *gt_block;   /* non-paged copy of gt for dump readers (lf_gt_publish) */
+    KBUGCHECK_REASON_CALLBACK_RECORD bugcheck_cb;
+    BOOLEAN bugcheck_cb_registered;
     PVOID block;                    /* armed pool block (memory faults) */
     PERESOURCE resource;            /* armed ERESOURCE (self-deadlock) */
     KSPIN_LOCK lock_a, lock_b;      /* ABBA pair */
@@ -60,6 +64,10 @@ extern lf_globals lf;
 void lf_gt_reset(ULONG fault);
 void lf_gt_add(const char *name, ULONG64 value);
 void lf_gt_set(const char *name, ULONG64 value);   /* replace or add */
+void lf_gt_state(ULONG state);                      /* gt.state, published */
+/* Copies gt (and frames, when given) into the ground-truth block; every helper above
+ * calls it, so the block in a dump is never older than the last change. */
+void lf_gt_publish(const ULONG64 *frames, ULONG nframes);
 
 /* Per-fault work. arm: validate lf.req, allocate, fill gt (lf.lock NOT held: may allocate
  * paged memory). fire: runs at PASSIVE_LEVEL in the caller's thread. */

@@ -161,9 +161,10 @@ NTSTATUS lf_arm(const struct labfault_request *req)
     lf.block = block;
     lf.resource = res;
     lf_gt_reset(req->fault);
-    lf.gt.state = LABFAULT_STATE_ARMED;
+    lf_gt_state(LABFAULT_STATE_ARMED);
     lf_gt_add("thread", (ULONG64)(ULONG_PTR)PsGetCurrentThread());
     lf_gt_add("process", (ULONG64)(ULONG_PTR)PsGetCurrentProcess());
+    lf_gt_add("gt_block", (ULONG64)(ULONG_PTR)lf.gt_block);
     switch (req->fault) {
     case LABFAULT_HANG_IRP:
     case LABFAULT_HANG_IRP_CANCEL:
@@ -240,6 +241,12 @@ NTSTATUS lf_fire(PIRP irp)
 {
     struct labfault_request req;
     KIRQL irql;
+    PVOID raw[LABFAULT_GT_MAX_FRAMES];
+    ULONG64 frames[LABFAULT_GT_MAX_FRAMES];
+    ULONG nframes = RtlCaptureStackBackTrace(0, LABFAULT_GT_MAX_FRAMES, raw, NULL);
+
+    for (ULONG i = 0; i < nframes; i++)
+        frames[i] = (ULONG64)(ULONG_PTR)raw[i];
 
     KeAcquireSpinLock(&lf.lock, &irql);
     if (lf.gt.state != LABFAULT_STATE_ARMED) {
@@ -247,7 +254,13 @@ NTSTATUS lf_fire(PIRP irp)
         return lf_finish(irp, STATUS_INVALID_DEVICE_STATE);
     }
     req = lf.req;
+    /* The arming process may be gone by now (arm and fire are two agent processes): the
+     * thread that fires, and where it stands, are recorded here, before anything can hang
+     * or crash, for STATUS and for the dump. */
+    lf_gt_set("fire_thread", (ULONG64)(ULONG_PTR)PsGetCurrentThread());
+    lf_gt_set("fire_sp", (ULONG64)(ULONG_PTR)&req);
     lf.gt.state = LABFAULT_STATE_FIRED;
+    lf_gt_publish(frames, nframes);
     KeReleaseSpinLock(&lf.lock, irql);
 
     switch (req.fault) {

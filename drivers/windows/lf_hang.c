@@ -34,7 +34,7 @@ static void lf_hang_done(PIRP irp, NTSTATUS st)
 
     KeAcquireSpinLock(&lf.lock, &irql);
     if (lf.gt.fault == LABFAULT_HANG_IRP || lf.gt.fault == LABFAULT_HANG_IRP_CANCEL) {
-        lf.gt.state = LABFAULT_STATE_DONE;
+        lf_gt_state(LABFAULT_STATE_DONE);
         lf_gt_set("completed_status", (ULONG64)(ULONG)st);
     }
     KeReleaseSpinLock(&lf.lock, irql);

@@ -74,7 +74,7 @@ out:
         lf_gt_set("bytes", (ULONG64)lf.leak_bytes);
         if (result != STATUS_SUCCESS)
             lf_gt_set("failed_status", (ULONG64)(ULONG)result);
-        lf.gt.state = LABFAULT_STATE_DONE;
+        lf_gt_state(LABFAULT_STATE_DONE);
     }
     KeReleaseSpinLock(&lf.lock, irql);
     InterlockedExchange(&lf_leak_running, 0);

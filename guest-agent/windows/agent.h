@@ -22,6 +22,7 @@ int cmd_remove_driver(int argc, char **argv);
 
 int cmd_configure_dump(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 int cmd_waitchain(int argc, char **argv);
 int cmd_waitchain_node(int argc, char **argv);

@@ -282,6 +282,17 @@ int cmd_probe_ioctl(int argc, char **argv)
     jout_u64("probes_sent", n);
     jout_u64("refused_length", refused);
     CloseHandle(dev);
+    /* Every IOCTL requires FILE_WRITE_ACCESS: a read-only handle must not reach the driver
+     * (Windows' I/O manager refuses it with STATUS_ACCESS_DENIED before dispatch). */
+    HANDLE ro = CreateFileA(LABFAULT_WIN_USER_PATH, GENERIC_READ, 0, NULL, OPEN_EXISTING, 0, NULL);
+    if (ro != INVALID_HANDLE_VALUE) {
+        IO_STATUS_BLOCK iosb;
+        memset(&iosb, 0, sizeof(iosb));
+        NTSTATUS st = NtDeviceIoControlFile(ro, NULL, NULL, NULL, &iosb, LABFAULT_WIN_IOCTL_STATUS, NULL, 0, outb,
+                                            sizeof(struct labfault_ground_truth));
+        jout_hex("readonly_status", (uint32_t)st);
+        CloseHandle(ro);
+    }
     jout_print();
     return LABAGENT_EXIT_OK;
 }

@@ -25,6 +25,7 @@ static const struct command commands[] = {
     { "trigger", cmd_trigger, "trigger FAULT [key=value ...]" },
     { "status", cmd_status, "status" },
     { "collect", cmd_collect, "collect" },
+    { "check", cmd_check, "check" },
     { "waitchain", cmd_waitchain, "waitchain [processes=N] [timeout_ms=N]" },
     { "waitchain-node", cmd_waitchain_node, NULL },    /* internal: one process of the chain */
     { "probe-ioctl", cmd_probe_ioctl, "probe-ioctl" },  /* test aid: buffer-length checks */

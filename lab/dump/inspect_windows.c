@@ -8,6 +8,7 @@
 #include "dump/inspect_priv.h"
 #include "dump/le.h"
 #include "dump/windows/bugcheck.h"
+#include "dump/windows/gtblock.h"
 #include "dump/windows/windump.h"
 #include "dump/windows/wintitle.h"
 
@@ -165,6 +166,10 @@ int cl_inspect_windows(cl_reader *r, json_object **out, cl_error **errp)
     }
     if (d->dump_type != 4 && (d->have_bitmap || d->nruns))
         json_object_object_add(w, "physical_memory", memory_json(d));
+    /* labfault.sys's own record of what it did, if the dump holds its block (issue 18). */
+    cl_gtblock gt;
+    if (d->dump_type != 4 && (d->have_bitmap || d->nruns) && cl_gtblock_find(d, &gt))
+        json_object_object_add(w, "labfault_ground_truth", cl_gtblock_json(&gt));
     json_object_object_add(o, "windows", w);
 
     const cl_win_module *fm = NULL;

@@ -4,7 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "capture_sm.h"
 #include "collect.h"
+#include "image/image.h"
+#include "virt/domain.h"
 #include "util/fileio.h"
 
 #define DOMAIN_LOG_MAX (1u << 20)
@@ -104,6 +107,75 @@ static json_object *agent_out(const cl_agent_exec_status *st)
     return o;
 }
 
+/* The memory dump's size in one `collect` listing, or false when it names none. */
+static bool listed_memory_dump(json_object *o, uint64_t *size)
+{
+    json_object *dumps = NULL;
+    if (!o || !json_object_object_get_ex(o, "dumps", &dumps) || !json_object_is_type(dumps, json_type_array))
+        return false;
+    for (size_t i = 0; i < json_object_array_length(dumps) && i < CL_COLLECT_MAX_FILES; i++) {
+        json_object *d = json_object_array_get_idx(dumps, i), *kind = NULL, *sz = NULL;
+        if (json_object_object_get_ex(d, "kind", &kind) && json_object_object_get_ex(d, "size", &sz) &&
+            json_object_is_type(sz, json_type_int) && json_object_get_int64(sz) > 0 &&
+            (!strcmp(json_object_get_string(kind), "memory") || !strcmp(json_object_get_string(kind), "file"))) {
+            *size = (uint64_t)json_object_get_int64(sz);
+            return true;
+        }
+    }
+    return false;
+}
+
+static json_object *run_collect(cl_run_ctx *c, double deadline)
+{
+    const char *agent = c->s->profile == CL_PROFILE_WINDOWS ? "C:\\crashlab\\labagent.exe" : "/usr/bin/labagent";
+    char *argv[] = { (char *)agent, "collect", NULL };
+    cl_agent_exec_status st = { 0 };
+    CL_AUTOPTR(cl_error) err = NULL;
+    double d = cl_now() + c->s->t_step;
+    if (!cl_agent_exec(c->dom, argv, d < deadline ? d : deadline, &st, &err))
+        return NULL;
+    json_object *o = agent_out(&st);
+    cl_agent_exec_status_clear(&st);
+    return o;
+}
+
+/* The offline rescue rung (engineer F's lab/image/rescue.c): the domain is destroyed and
+ * the dump Windows left on the run's overlay is read with libguestfs. */
+static int offline_rescue(cl_run_ctx *c, uint64_t max)
+{
+    char overlay[PATH_MAX + 16];
+    snprintf(overlay, sizeof(overlay), "%s/disk.qcow2", c->partial_dir);
+    if (c->s->profile != CL_PROFILE_WINDOWS || access(overlay, R_OK) != 0) {
+        cl_run_ladder(c, "offline-rescue", "skipped: no Windows overlay to read");
+        return 0;
+    }
+    if (c->dom) {
+        cl_domain_destroy(c->dom);   /* the disk must be quiet before libguestfs opens it */
+        c->dom = NULL;
+        cl_virt_forget(c->v, c->domname);
+    }
+    json_object *r = NULL;
+    CL_AUTOPTR(cl_error) err = NULL;
+    int n = cl_image_rescue(overlay, c->partial_dir, max, &r, &err);
+    char what[300];
+    if (n < 0)
+        snprintf(what, sizeof(what), "%s", err ? err->msg : "the overlay could not be read");
+    else
+        snprintf(what, sizeof(what), "%d dump(s) read off the overlay", n);
+    cl_run_ladder(c, "offline-rescue", what);
+    if (r) {
+        json_object *cap = NULL;
+        if (!json_object_object_get_ex(c->res, "capture", &cap)) {
+            cap = json_object_new_object();
+            json_object_object_add(c->res, "capture", cap);
+        }
+        json_object_object_add(cap, "offline_rescue", r);
+    }
+    if (n > 0)
+        snprintf(c->dump_path, sizeof(c->dump_path), "%s/rescued-0.dmp", c->partial_dir);
+    return n;
+}
+
 int cl_run_collect_guest_dumps(cl_run_ctx *c)
 {
     /* libvirt marked the domain crashed and refuses agent commands; QEMU never stopped the
@@ -111,35 +183,50 @@ int cl_run_collect_guest_dumps(cl_run_ctx *c)
     if (virDomainSuspend(c->dom) == 0)
         virDomainResume(c->dom);
     cl_run_ladder(c, "guest-dump", "the guest runs on to write its own dump");
-    double deadline = cl_now() + c->s->t_guest_dump;
-    if (deadline > c->deadline)
-        deadline = c->deadline;
-    /* The agent of the crashed boot is gone; wait for the one of the next boot. */
-    cl_virt_event ev;
-    cl_virt_wait_event(c->v, c->domname, 1u << CL_VEV_AGENT_CONNECTED, deadline, &ev);
-    CL_AUTOPTR(cl_error) err = NULL;
-    if (!cl_agent_wait_ping(c->dom, deadline, &err)) {
-        cl_run_ladder(c, "guest-back", err->msg);
-        return -1;
-    }
-    cl_run_ladder(c, "guest-back", "the agent answers again");
-    const char *agent = c->s->profile == CL_PROFILE_WINDOWS ? "C:\\crashlab\\labagent.exe" : "/usr/bin/labagent";
-    char *argv[] = { (char *)agent, "collect", NULL };
-    cl_agent_exec_status st = { 0 };
-    if (!cl_agent_exec(c->dom, argv, cl_now() + c->s->t_step, &st, &err)) {
-        cl_run_ladder(c, "collect", err->msg);
-        return 0;
-    }
-    json_object *o = agent_out(&st), *dumps = NULL;
-    cl_agent_exec_status_clear(&st);
-    if (!o || !json_object_object_get_ex(o, "dumps", &dumps) || !json_object_is_type(dumps, json_type_array)) {
-        cl_run_ladder(c, "collect", "labagent collect gave no list of dumps");
-        json_object_put(o);
-        return 0;
-    }
-    json_object *files = json_object_new_array();
+    double timeout = c->s->t_guest_dump;
+    if (cl_now() + timeout > c->deadline)
+        timeout = c->deadline - cl_now();
     /* A guest dump is at most the guest's memory and its headers. */
     uint64_t max = ((uint64_t)c->s->memory_mb << 20) + ((uint64_t)c->s->memory_mb << 18) + (64u << 20);
+    cl_cap_sm m;
+    cl_cap_init(&m, cl_now(), timeout, CL_COLLECT_STABLE_SECONDS(c->s->profile == CL_PROFILE_WINDOWS));
+    json_object *o = NULL;
+    char why[300];
+    while (m.state == CL_CAP_WAIT_AGENT || m.state == CL_CAP_POLL_DUMP) {
+        if (cl_run_interrupted)
+            return -1;
+        cl_cap_obs ob = { 0 };
+        if (m.state == CL_CAP_WAIT_AGENT) {
+            /* The agent of the crashed boot is gone; wait for the one of the next boot. */
+            cl_virt_event ev;
+            double d = cl_now() + 15 < m.deadline ? cl_now() + 15 : m.deadline;
+            cl_virt_wait_event(c->v, c->domname, 1u << CL_VEV_AGENT_CONNECTED, d, &ev);
+            ob.agent_answers = cl_agent_wait_ping(c->dom, cl_now() + 5 < m.deadline ? cl_now() + 5 : m.deadline, NULL);
+        } else {
+            json_object_put(o);
+            o = run_collect(c, m.deadline);
+            ob.agent_answers = ob.listed = o != NULL;
+            ob.dump_present = listed_memory_dump(o, &ob.dump_size);
+        }
+        ob.now = cl_now();
+        cl_cap_state before = m.state;
+        if (cl_cap_step(&m, &ob, why, sizeof(why)) != before)
+            cl_run_ladder(c, before == CL_CAP_WAIT_AGENT ? "guest-back" : "guest-dump-file", why);
+        else if (m.state == CL_CAP_POLL_DUMP)
+            usleep(CL_COLLECT_POLL_USEC(c->s->profile == CL_PROFILE_WINDOWS));
+    }
+    if (m.state != CL_CAP_FETCH) {
+        json_object_put(o);
+        int n = offline_rescue(c, max);
+        return cl_cap_rescued(&m, n > 0) == CL_CAP_DONE ? n : -1;
+    }
+    json_object *dumps = NULL;
+    if (!json_object_object_get_ex(o, "dumps", &dumps) || !json_object_is_type(dumps, json_type_array)) {
+        json_object_put(o);
+        return -1;
+    }
+    double deadline = c->deadline;
+    json_object *files = json_object_new_array();
     size_t n = json_object_array_length(dumps);
     int got = 0;
     for (size_t i = 0; i < n && i < CL_COLLECT_MAX_FILES; i++) {
@@ -180,5 +267,10 @@ int cl_run_collect_guest_dumps(cl_run_ctx *c)
     char what[96];
     snprintf(what, sizeof(what), "%d of %zu listed dump(s) fetched and verified", got, n);
     cl_run_ladder(c, "collect", what);
+    if (got == 0 && cl_cap_fetched(&m, false) == CL_CAP_OFFLINE_RESCUE) {
+        int r = offline_rescue(c, max);
+        return cl_cap_rescued(&m, r > 0) == CL_CAP_DONE ? r : -1;
+    }
+    cl_cap_fetched(&m, true);
     return got;
 }

@@ -16,7 +16,8 @@ json_object *cl_fp_host(const cl_domxml_opts *dx, const cl_smbios *e, const char
     add_str(h, "qemu_version", qemu_version);
     add_str(h, "machine", dx->profile == CL_PROFILE_WINDOWS ? "q35" : "pc");
     add_str(h, "accelerator", accel);
-    add_str(h, "cpu_model", "QEMU default (qemu64 under TCG, host model under KVM)");
+    add_str(h, "cpu_model", dx->profile == CL_PROFILE_WINDOWS && dx->cpu_model ? dx->cpu_model
+                                                                              : "QEMU default (qemu64 under TCG, host model under KVM)");
     add_str(h, "firmware", dx->profile == CL_PROFILE_WINDOWS && dx->firmware == CL_FIRMWARE_UEFI ? "uefi (OVMF)" : "bios (SeaBIOS)");
     json_object *hv = json_object_new_array();
     for (int f = 0; f < CL_HV_LAST && dx->profile == CL_PROFILE_WINDOWS; f++)

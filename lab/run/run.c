@@ -26,6 +26,7 @@
 #include "fingerprint.h"
 #include "dump/fingerprint.h"
 #include "windows.h"
+#include "wincheck.h"
 #include "precheck.h"
 #include "virt/screenshot.h"
 
@@ -455,6 +456,10 @@ static void observe(cl_run_ctx *c)
         snprintf(what, sizeof(what), "guest process %ld that fired '%s' is still blocked after %.0f s", c->fire_pid,
                  c->fired ? c->fired->id : "?", c->s->t_observe);
         cl_run_ladder(c, "fault-task", what);
+        /* FIRE's own answer never comes (qemu-ga returns output only when the process
+         * exits): what the driver set at FIRE is asked now, before the NMI ends the guest. */
+        if (c->s->profile == CL_PROFILE_WINDOWS)
+            cl_run_windows_status(c);
     } else {
         cl_run_ladder(c, "agent-ping", err->msg);
     }
@@ -799,7 +804,11 @@ build_xml:
         dx.disk = overlay;
         dx.nvram = nvram;
         dx.ovmf_code = CL_OVMF_CODE;
-        dx.hv_mask = cl_windows_hv_mask(acc.domain_type, c->warnings);
+        dx.hv_mask = cl_scenario_hv_mask(c->s, cl_windows_hv_mask(acc.domain_type, c->warnings));
+        dx.cpu_model = cl_domxml_cpu_model(acc.domain_type);
+        json_object *h = NULL;
+        if (json_object_object_get_ex(c->res, "host", &h))
+            json_object_object_add(h, "cpu_model", json_object_new_string(dx.cpu_model));
     }
     if (!(xml = cl_domxml_build(&dx, &err)))
         goto infra;
@@ -873,6 +882,13 @@ build_xml:
     cl_run_progress(c, "agent-up", "guest agent answered");
     cl_run_phase_end(c, "agent-up");
 
+    /* What the image has decides the capture rung and whether the faults can give their
+     * expected bug checks (special pool); nothing is installed in an image that cannot. */
+    if (c->s->profile == CL_PROFILE_WINDOWS && !cl_run_windows_check(c)) {
+        rc = finish(c, result);
+        goto out;
+    }
+
     if (cl_run_steps(c))
         observe(c);
     cl_run_phase_end(c, c->triggered ? "observe" : "steps");
@@ -894,12 +910,14 @@ build_xml:
     }
     if (c->obs.crashed && c->s->guest_dump && !c->obs.hung) {
         int got = cl_run_collect_guest_dumps(c);
-        if (got < 0) {
+        if (got < 0 && c->dom) {
             /* The guest never came back with its dump: the hypervisor's view is all there is. */
             capture(c);
+        } else if (got < 0) {
+            cl_run_ladder(c, "hypervisor-dump", "skipped: the domain was shut down for the offline rescue");
         } else if (got == 0) {
             cl_run_ladder(c, "hypervisor-dump", "skipped: the guest rebooted, its crash state is gone");
-        } else {
+        } else if (!c->dump_path[0]) {
             snprintf(c->dump_path, sizeof(c->dump_path), "%s/guest-dump-0.%s", c->partial_dir,
                      c->s->profile == CL_PROFILE_WINDOWS ? "dmp" : "bin");
         }
@@ -908,6 +926,8 @@ build_xml:
     }
     if (c->dump_path[0])
         record_fingerprint(c, &dx, &acc);
+    if (c->dump_path[0] && c->s->profile == CL_PROFILE_WINDOWS)
+        cl_run_windows_dump_truth(c);
     cl_run_phase_end(c, "capture");
     rc = finish(c, result);
     goto out;

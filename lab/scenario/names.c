@@ -10,9 +10,24 @@ const char *const cl_verdict_names[CL_VERDICT_LAST] = {
     "pass", "expected-crash", "unexpected-crash", "hang", "fail", "infra-error",
 };
 const char *const cl_profile_names[CL_PROFILE_LAST] = { "linux", "windows" };
-const char *const cl_dump_format_names[CL_DUMPFMT_LAST] = { "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none" };
+const char *const cl_dump_format_names[CL_DUMPFMT_LAST] = { "kdump-zlib", "elf", "win-dmp", "none" };
 const char *const cl_firmware_names[CL_FIRMWARE_LAST] = { "bios", "uefi" };
 const char *const cl_step_kind_names[CL_STEP_LAST] = { "install", "remove", "trigger", "wait", "exec", "nmi" };
+
+static const char *const hv_names[CL_HV_LAST] = {
+    "relaxed", "vapic", "spinlocks", "vpindex", "runtime", "synic",
+    "stimer", "reset", "frequencies", "tlbflush", "ipi", "vendor_id",
+};
+
+const char *cl_hv_feature_to_string(cl_hv_feature f)
+{
+    return (unsigned)f < CL_HV_LAST ? hv_names[f] : "unknown";
+}
+
+unsigned cl_scenario_hv_mask(const cl_scenario *s, unsigned mask)
+{
+    return (mask & ~s->hv_set) | (s->hv_on & s->hv_set);
+}
 
 const char *cl_verdict_to_string(cl_verdict v)
 {

@@ -108,12 +108,38 @@ static bool parse_smbios(const yctx *c, const yt_node *v, cl_smbios *sm)
     return true;
 }
 
+/* guest.hyperv: {relaxed: false, stimer: true, ...}: each key an enlightenment, each value
+ * whether the domain asks for it. */
+static bool parse_hyperv(const yctx *c, const yt_node *v, cl_scenario *s)
+{
+    const char *known[CL_HV_LAST + 1];
+    for (int f = 0; f < CL_HV_LAST; f++)
+        known[f] = cl_hv_feature_to_string((cl_hv_feature)f);
+    known[CL_HV_LAST] = NULL;
+    if (!y_expect_map(c, v, "guest.hyperv") || !y_check_keys(c, v, "guest.hyperv", known))
+        return false;
+    for (int f = 0; f < CL_HV_LAST; f++) {
+        char path[64];
+        snprintf(path, sizeof(path), "guest.hyperv.%s", known[f]);
+        const yt_node *b = cl_scenario_opt(v, known[f], NULL);
+        bool on;
+        if (!b)
+            continue;
+        if (!y_bool(c, b, path, &on))
+            return false;
+        s->hv_set |= 1u << f;
+        if (on)
+            s->hv_on |= 1u << f;
+    }
+    return true;
+}
+
 static bool parse_guest(const yctx *c, const yt_node *key, const yt_node *g, cl_scenario *s)
 {
     if (!y_expect_map(c, g, "guest"))
         return false;
     static const char *const known[] = { "profile", "memory_mb", "vcpus", "kernel_args", "image",
-                                         "virtio_iso", "firmware", "tpm", "smbios", NULL };
+                                         "virtio_iso", "firmware", "tpm", "smbios", "hyperv", NULL };
     const yt_node *v;
     int e;
     if (!y_check_keys(c, g, "guest", known) || !y_require(c, g, key, "guest", "profile", &v) ||
@@ -125,7 +151,8 @@ static bool parse_guest(const yctx *c, const yt_node *key, const yt_node *g, cl_
     if (!profile_only(c, g, "guest", "kernel_args", CL_PROFILE_LINUX, s->profile) ||
         !profile_only(c, g, "guest", "image", CL_PROFILE_WINDOWS, s->profile) ||
         !profile_only(c, g, "guest", "virtio_iso", CL_PROFILE_WINDOWS, s->profile) ||
-        !profile_only(c, g, "guest", "firmware", CL_PROFILE_WINDOWS, s->profile))
+        !profile_only(c, g, "guest", "firmware", CL_PROFILE_WINDOWS, s->profile) ||
+        !profile_only(c, g, "guest", "hyperv", CL_PROFILE_WINDOWS, s->profile))
         return false;
 
     s->memory_mb = win ? 2048 : 256;
@@ -148,6 +175,8 @@ static bool parse_guest(const yctx *c, const yt_node *key, const yt_node *g, cl_
         s->firmware = (cl_firmware)e;
     }
     if ((v = cl_scenario_opt(g, "smbios", NULL)) && !parse_smbios(c, v, &s->smbios))
+        return false;
+    if ((v = cl_scenario_opt(g, "hyperv", NULL)) && !parse_hyperv(c, v, s))
         return false;
     return true;
 }
@@ -177,15 +206,25 @@ static bool parse_capture(const yctx *c, const yt_node *cap, cl_scenario *s)
     s->screenshot = win;
     s->nmi_on_hang = true;
     s->guest_dump = win;
+    s->guest_dump_auto = win;
     if (!cap)
         return true;
     static const char *const known[] = { "dump_format", "screenshot", "nmi_on_hang", "guest_dump", NULL };
     if (!y_expect_map(c, cap, "capture") || !y_check_keys(c, cap, "capture", known) ||
         !opt_bool(c, cap, "screenshot", "capture.screenshot", &s->screenshot) ||
-        !opt_bool(c, cap, "guest_dump", "capture.guest_dump", &s->guest_dump) ||
         !opt_bool(c, cap, "nmi_on_hang", "capture.nmi_on_hang", &s->nmi_on_hang))
         return false;
-    const yt_node *v = cl_scenario_opt(cap, "dump_format", NULL);
+    const yt_node *v = cl_scenario_opt(cap, "guest_dump", NULL);
+    if (v && v->type == YT_SCALAR && v->plain && !strcmp(v->text, "auto")) {
+        if (!win)
+            return y_fail(c, v, "capture.guest_dump", "auto needs profile windows (it follows the image's AutoReboot)");
+        s->guest_dump = s->guest_dump_auto = true;
+    } else if (v) {
+        if (!y_bool(c, v, "capture.guest_dump", &s->guest_dump))
+            return false;
+        s->guest_dump_auto = false;
+    }
+    v = cl_scenario_opt(cap, "dump_format", NULL);
     int e;
     if (!v)
         return true;
@@ -283,6 +322,35 @@ static bool parse_expect(const yctx *c, const yt_node *key, const yt_node *e, cl
     return true;
 }
 
+/* What a Windows trigger needs from the rest of the scenario. */
+static bool windows_trigger_ok(const yctx *c, const yt_node *root, cl_scenario *s, size_t i)
+{
+    const cl_step *st = &s->steps[i];
+    char path[64];
+    snprintf(path, sizeof(path), "steps[%zu].trigger", i);
+    if (st->fault->windows.needs & CL_WINNEED_WATCHDOG) {
+        const unsigned relaxed = 1u << CL_HV_RELAXED;
+        if (s->hv_set & s->hv_on & relaxed) {
+            const yt_node *g = y_map_get(root, "guest", NULL), *h = g ? cl_scenario_opt(g, "hyperv", NULL) : NULL;
+            const yt_node *r = h ? y_map_get(h, "relaxed", NULL) : NULL;
+            return y_fail(c, r ? r : root, "guest.hyperv.relaxed",
+                          "%s needs the DPC watchdog, and relaxed timing tells Windows to disable watchdog timeouts: "
+                          "leave relaxed off", st->fault->id);
+        }
+        s->hv_set |= relaxed;
+        s->hv_on &= ~relaxed;
+    }
+    /* A killed hang-irp caller stays a zombie only until the I/O manager gives up on its IRP. */
+    if (st->fault->number == LABFAULT_HANG_IRP && st->timeout + s->t_observe >= CL_WIN_IRP_ZOMBIE_SECONDS)
+        return yt_error_at(c->errp, c->file, st->line, st->column,
+                           "%s: hang-irp: its timeout (%.0f s) and timeouts.observe (%.0f s) add up to %.0f s, but the "
+                           "zombie lasts only about %d s (the I/O manager then detaches the IRP and the caller exits): "
+                           "keep the sum under %d s",
+                           path, st->timeout, s->t_observe, st->timeout + s->t_observe, CL_WIN_IRP_ZOMBIE_SECONDS,
+                           CL_WIN_IRP_ZOMBIE_SECONDS);
+    return true;
+}
+
 static bool parse_root(const yctx *c, const yt_node *root, cl_scenario *s)
 {
     if (root->type != YT_MAP) {
@@ -320,6 +388,8 @@ static bool parse_root(const yctx *c, const yt_node *root, cl_scenario *s)
             st->timeout = s->t_step;
         if (s->profile == CL_PROFILE_LINUX && st->kind == CL_STEP_TRIGGER && st->fault->linux_.min_vcpus > s->vcpus)
             s->vcpus = st->fault->linux_.min_vcpus;
+        if (s->profile == CL_PROFILE_WINDOWS && st->kind == CL_STEP_TRIGGER && !windows_trigger_ok(c, root, s, i))
+            return false;
     }
     return true;
 }

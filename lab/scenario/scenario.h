@@ -39,12 +39,23 @@ typedef enum {
     CL_DUMPFMT_KDUMP_ZLIB,   /* default for Linux */
     CL_DUMPFMT_ELF,
     CL_DUMPFMT_WIN_DMP,      /* QEMU's win-dmp, Windows only */
-    CL_DUMPFMT_KDUMP_ZSTD,   /* the lab's own writer (lab/virt/memdump.h), Linux only */
     CL_DUMPFMT_NONE,
     CL_DUMPFMT_LAST
 } cl_dump_format;
 
 typedef enum { CL_FIRMWARE_BIOS, CL_FIRMWARE_UEFI, CL_FIRMWARE_LAST } cl_firmware;
+
+/* Hyper-V enlightenments of the windows profile, a bit each (1u << f). All are on by
+ * default; a scenario turns some off or on in guest.hyperv, and a trigger of a fault that
+ * needs the DPC watchdog turns relaxed off (QEMU's hyperv.rst: relaxed tells the guest to
+ * disable watchdog timeouts). QEMU under TCG refuses some (lab/run/windows.c). */
+typedef enum {
+    CL_HV_RELAXED, CL_HV_VAPIC, CL_HV_SPINLOCKS, CL_HV_VPINDEX, CL_HV_RUNTIME, CL_HV_SYNIC,
+    CL_HV_STIMER, CL_HV_RESET, CL_HV_FREQUENCIES, CL_HV_TLBFLUSH, CL_HV_IPI, CL_HV_VENDOR_ID,
+    CL_HV_LAST
+} cl_hv_feature;
+
+const char *cl_hv_feature_to_string(cl_hv_feature f);   /* "relaxed", "vapic", ... */
 
 typedef enum {
     CL_STEP_INSTALL,   /* upload a driver/module from the host and load it */
@@ -94,6 +105,9 @@ typedef struct {
     cl_firmware firmware;          /* windows: default uefi */
     bool tpm;
     cl_smbios smbios;              /* unset strings: the lab's defaults */
+    unsigned hv_set;               /* windows: enlightenments decided by the scenario (guest.hyperv, or
+                                      relaxed off for a watchdog fault), bits (1u << cl_hv_feature) */
+    unsigned hv_on;                /* of hv_set, the ones to turn on */
 
     cl_step steps[CL_SCENARIO_MAX_STEPS];
     size_t nsteps;
@@ -119,6 +133,10 @@ typedef struct {
     bool guest_dump;               /* let the guest go on after its crash (QEMU panic action none) to
                                       write its own dump and reboot, then collect that dump through
                                       the agent; default true for windows, false for linux */
+    bool guest_dump_auto;          /* guest_dump: auto (the windows default): the image decides; the rung
+                                      is used only when the agent's `check` says AutoReboot=1 (with
+                                      AutoReboot=0 Windows stays at the blue screen and never writes
+                                      MEMORY.DMP out of the page file) */
     double t_guest_dump;           /* how long the guest may take to come back with it; default 600 */
 } cl_scenario;
 
@@ -135,9 +153,13 @@ CL_DEFINE_AUTOPTR_FUNC(cl_scenario, cl_scenario_free)
 const char *cl_verdict_to_string(cl_verdict v);
 bool cl_verdict_from_string(const char *s, cl_verdict *v);
 const char *cl_profile_to_string(cl_profile p);
-const char *cl_dump_format_to_string(cl_dump_format f);  /* "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none" */
+const char *cl_dump_format_to_string(cl_dump_format f);  /* "kdump-zlib", "elf", "win-dmp", "none" */
 const char *cl_step_kind_to_string(cl_step_kind k);
 const char *cl_firmware_to_string(cl_firmware f);      /* "bios", "uefi" */
+
+/* The enlightenments to ask for: mask (what the host allows) with the scenario's choices
+ * applied. */
+unsigned cl_scenario_hv_mask(const cl_scenario *s, unsigned mask);
 
 /* The kernel command line the scenario's faults need (catalogue linux.cmdline of every
  * trigger step, de-duplicated, then kernel_args). Caller frees. */

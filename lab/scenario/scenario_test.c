@@ -295,7 +295,7 @@ static const struct {
     { "guest: linux\n", "t.yaml:1:8: guest: expected a mapping, got 'linux'" },
     { "guest:\n", "t.yaml:1:7: guest: expected a mapping, got null" },
     /* unknown keys, with a suggestion when one is close */
-    { "guest: {profile: linux, memroy_mb: 1}\n", "t.yaml:1:25: unknown key 'memroy_mb' in guest (did you mean 'memory_mb'? known: profile, memory_mb, vcpus, kernel_args, image, virtio_iso, firmware, tpm, smbios)" },
+    { "guest: {profile: linux, memroy_mb: 1}\n", "t.yaml:1:25: unknown key 'memroy_mb' in guest (did you mean 'memory_mb'? known: profile, memory_mb, vcpus, kernel_args, image, virtio_iso, firmware, tpm, smbios, hyperv)" },
     { "colour: red\n", "t.yaml:1:1: unknown key 'colour' in the scenario (known: name, description, guest, steps, expect, timeouts, capture)" },
     /* unknown faults and bad parameters */
     { HEAD "  - trigger: nul-deref\nexpect: {verdict: pass}\n", "t.yaml:5:14: steps[1].trigger: unknown fault 'nul-deref' (did you mean 'null-deref'? known: hang-irp, hang-irp-cancel, spinlock-deadlock, resource-self-deadlock, dpc-watchdog-single, dpc-watchdog-cumulative, high-irql-fault, pool-overrun, double-free, use-after-free, stack-overflow, stack-trash, pool-leak, bugcheck, null-deref)" },
@@ -331,7 +331,7 @@ static const struct {
     { "name: \xc3\x28\n", "t.yaml:1:7: invalid UTF-8 sequence at byte 6: a scenario is UTF-8 text" },
     { "name: \xf4\x90\x80\x80\n", "t.yaml:1:7: invalid UTF-8 sequence at byte 6: a scenario is UTF-8 text" },
     /* columns count characters, not bytes: each \xc3\xa9 is one */
-    { "guest: {kernel_args: \"\xc3\xa9\xc3\xa9\", bogus: 1}\n", "t.yaml:1:28: unknown key 'bogus' in guest (known: profile, memory_mb, vcpus, kernel_args, image, virtio_iso, firmware, tpm, smbios)" },
+    { "guest: {kernel_args: \"\xc3\xa9\xc3\xa9\", bogus: 1}\n", "t.yaml:1:28: unknown key 'bogus' in guest (known: profile, memory_mb, vcpus, kernel_args, image, virtio_iso, firmware, tpm, smbios, hyperv)" },
     { "d: {a: \"\xc3\xa9\xc3\xa9\", e: &x 1}\n", "t.yaml:1:17: anchor '&x' not allowed: scenarios do not use anchors or aliases" },
     /* empty and non-mapping documents */
     { "", "t.yaml:1:1: empty scenario: expected a mapping with guest, steps and expect" },
@@ -673,6 +673,75 @@ static void test_cmd_validate(void)
     CHECK(run_validate(out, 2, help) == 0);
 }
 
+#define WHEAD "guest: {profile: windows, image: w.qcow2}\nsteps:\n  - install: build/windows/labfault.sys\n"
+
+/* Issue 18: what a real Windows needs from a scenario. */
+static void test_windows_real(void)
+{
+    CL_AUTOPTR(cl_error) err = NULL;
+    /* 5: a watchdog fault drops relaxed; other enlightenments stay as the host allows. */
+    cl_scenario *s = parse(WHEAD "  - trigger: dpc-watchdog-single\nexpect: {verdict: expected-crash}\n", &err);
+    CHECK(s && (s->hv_set & (1u << CL_HV_RELAXED)) && !(s->hv_on & (1u << CL_HV_RELAXED)));
+    CHECK(s && cl_scenario_hv_mask(s, 0xfff) == (0xfffu & ~(1u << CL_HV_RELAXED)));
+    cl_scenario_free(s);
+    s = parse(WHEAD "  - trigger: null-deref\nexpect: {verdict: expected-crash}\n", &err);
+    CHECK(s && s->hv_set == 0 && cl_scenario_hv_mask(s, 0xfff) == 0xfff);
+    cl_scenario_free(s);
+    s = parse("guest: {profile: windows, image: w.qcow2, hyperv: {stimer: false, ipi: true}}\n"
+              "steps: [{trigger: null-deref}]\nexpect: {verdict: expected-crash}\n", &err);
+    CHECK(s && cl_scenario_hv_mask(s, 1u << CL_HV_RELAXED) == ((1u << CL_HV_RELAXED) | (1u << CL_HV_IPI)));
+    cl_scenario_free(s);
+    s = NULL;
+    CHECK_STR(fail_msg("guest: {profile: windows, image: w.qcow2, hyperv: {relaxed: true}}\n"
+                       "steps: [{trigger: dpc-watchdog-cumulative}]\nexpect: {verdict: expected-crash}\n"),
+              "t.yaml:1:61: guest.hyperv.relaxed: dpc-watchdog-cumulative needs the DPC watchdog, and relaxed timing "
+              "tells Windows to disable watchdog timeouts: leave relaxed off");
+    CHECK(starts_with(fail_msg("guest: {profile: windows, image: w.qcow2, hyperv: {relaxd: false}}\n"
+                               "steps: [{trigger: null-deref}]\nexpect: {verdict: pass}\n"),
+                      "t.yaml:1:52: unknown key 'relaxd' in guest.hyperv (did you mean 'relaxed'?"));
+    CHECK(starts_with(fail_msg(HEAD "  - trigger: null-deref\nexpect: {verdict: pass}\nguest: {hyperv: {}}\n"),
+                      "t.yaml:"));
+
+    /* 8: the DPC time limit, by field. */
+    CHECK_STR(fail_msg(WHEAD "  - trigger: {fault: dpc-watchdog-single, stall_ms: 5000}\nexpect: {verdict: expected-crash}\n"),
+              "t.yaml:4:53: steps[1].trigger.stall_ms: stall_ms = 5000 is within the DPC time limit (~20000 ms): the "
+              "DPC would end before the watchdog fires; use 0 (stall until it fires) or more than 20000");
+    s = parse(WHEAD "  - trigger: {fault: dpc-watchdog-single, stall_ms: 25000}\nexpect: {verdict: expected-crash}\n", &err);
+    CHECK(s != NULL);
+    cl_scenario_free(s);
+    /* ... and the same value is fine for the Linux analog (its watchdog is seconds). */
+    s = parse(HEAD "  - trigger: {fault: dpc-watchdog-single, stall_ms: 5000}\nexpect: {verdict: expected-crash}\n", &err);
+    CHECK(s != NULL);
+    cl_scenario_free(s);
+
+    /* 1: special pool's guard page. */
+    CHECK(starts_with(fail_msg(WHEAD "  - trigger: {fault: pool-overrun, size: 72}\nexpect: {verdict: expected-crash}\n"),
+                      "t.yaml:4:42: steps[1].trigger.size: size = 72 is not a multiple of 16"));
+    CHECK(starts_with(fail_msg(WHEAD "  - trigger: {fault: use-after-free, size: 8192}\nexpect: {verdict: expected-crash}\n"),
+                      "t.yaml:4:44: steps[1].trigger.size: size = 8192 is larger than special pool serves"));
+
+    /* 8: the hang-irp zombie is looked for within its ~5 minutes. */
+    CHECK(starts_with(fail_msg(WHEAD "  - trigger: {fault: hang-irp, timeout: 100}\nexpect: {verdict: hang}\n"
+                                     "timeouts: {observe: 200}\n"),
+                      "t.yaml:4:5: steps[1].trigger: hang-irp: its timeout (100 s) and timeouts.observe (200 s) add up to 300 s"));
+    s = parse(WHEAD "  - trigger: {fault: hang-irp, timeout: 30}\nexpect: {verdict: hang}\ntimeouts: {observe: 30}\n", &err);
+    CHECK(s != NULL);
+    cl_scenario_free(s);
+
+    /* 3: guest_dump follows the image unless the scenario decides. */
+    s = parse(WHEAD "  - trigger: null-deref\nexpect: {verdict: expected-crash}\n", &err);
+    CHECK(s && s->guest_dump && s->guest_dump_auto);
+    cl_scenario_free(s);
+    s = parse(WHEAD "  - trigger: null-deref\nexpect: {verdict: expected-crash}\ncapture: {guest_dump: true}\n", &err);
+    CHECK(s && s->guest_dump && !s->guest_dump_auto);
+    cl_scenario_free(s);
+    s = parse(WHEAD "  - trigger: null-deref\nexpect: {verdict: expected-crash}\ncapture: {guest_dump: auto}\n", &err);
+    CHECK(s && s->guest_dump && s->guest_dump_auto);
+    cl_scenario_free(s);
+    CHECK(starts_with(fail_msg(HEAD "  - trigger: null-deref\nexpect: {verdict: pass}\ncapture: {guest_dump: auto}\n"),
+                      "t.yaml:7:23: capture.guest_dump: auto needs profile windows"));
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/cl-scenario-test.XXXXXX");
@@ -695,6 +764,7 @@ int main(void)
     RUN_TEST(test_good_corpus);
     RUN_TEST(test_shipped_linux);
     RUN_TEST(test_cmd_validate);
+    RUN_TEST(test_windows_real);
     cl_rm_rf(tmpdir, NULL);
     TEST_EXIT();
 }

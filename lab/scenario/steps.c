@@ -95,6 +95,20 @@ static void params_text_add(cl_buf *b, const char *k, const char *v)
     cl_buf_add(b, "\"", 1);
 }
 
+/* The limits only a real Windows has (the DPC time limit, special pool's page); reported at
+ * the parameter when the scenario wrote it, else at the fault id (a default is at fault). */
+static bool windows_limits(step_ctx *x, const yt_node *v, const yt_node *id)
+{
+    const char *param = NULL;
+    char why[512], path[128];
+    if (x->s->profile != CL_PROFILE_WINDOWS ||
+        cl_fault_windows_check(x->st->fault, &x->st->request, &param, why, sizeof(why)))
+        return true;
+    const yt_node *at = v->type == YT_MAP ? y_map_get(v, param, NULL) : NULL;
+    snprintf(path, sizeof(path), "%s.trigger.%s", x->path, param);
+    return y_fail(x->c, at ? at : id, path, "%s", why);
+}
+
 static bool parse_trigger(step_ctx *x, const yt_node *v)
 {
     char path[128];
@@ -115,7 +129,7 @@ static bool parse_trigger(step_ctx *x, const yt_node *v)
     x->st->fault = f;
     cl_fault_request_init(f, &x->st->request);
     if (v->type != YT_MAP)
-        return true;
+        return windows_limits(x, v, id);
 
     cl_buf text = { 0 };
     for (size_t i = 0; i < v->n; i++) {
@@ -162,10 +176,12 @@ static bool parse_trigger(step_ctx *x, const yt_node *v)
     }
     if (text.len) {
         x->st->params_text = cl_buf_finish(&text, x->c->errp);
-        return x->st->params_text != NULL;
+        if (!x->st->params_text)
+            return false;
+        return windows_limits(x, v, id);
     }
     cl_buf_reset(&text);
-    return true;
+    return windows_limits(x, v, id);
 fail:
     cl_buf_reset(&text);
     return false;

@@ -9,15 +9,6 @@
 #include "domxml.h"
 #include "util/buf.h"
 
-static const char *const hv_names[CL_HV_LAST] = {
-    "relaxed", "vapic", "spinlocks", "vpindex", "runtime", "synic",
-    "stimer", "reset", "frequencies", "tlbflush", "ipi", "vendor_id",
-};
-
-const char *cl_hv_feature_to_string(cl_hv_feature f)
-{
-    return (unsigned)f < CL_HV_LAST ? hv_names[f] : "unknown";
-}
 
 unsigned cl_domxml_hv_all(void)
 {
@@ -81,9 +72,28 @@ static void hyperv(cl_buf *b, unsigned mask)
         else if (f == CL_HV_VENDOR_ID)
             cl_buf_adds(b, "      <vendor_id state='on' value='crashlab'/>\n");
         else
-            cl_buf_addf(b, "      <%s state='on'/>\n", hv_names[f]);
+            cl_buf_addf(b, "      <%s state='on'/>\n", cl_hv_feature_to_string((cl_hv_feature)f));
     }
     cl_buf_adds(b, "    </hyperv>\n");
+}
+
+const char *cl_domxml_cpu_model(const char *domain_type)
+{
+    return domain_type && !strcmp(domain_type, "kvm") ? "host-passthrough" : CL_DOMXML_TCG_CPU;
+}
+
+static void cpu(cl_buf *b, const cl_domxml_opts *o)
+{
+    const char *model = o->cpu_model ? o->cpu_model : cl_domxml_cpu_model(o->domain_type);
+    if (!strcmp(model, "host-passthrough")) {
+        cl_buf_adds(b, "  <cpu mode='host-passthrough' check='none' migratable='off'/>\n");
+        return;
+    }
+    /* require: the guest sees both features or QEMU refuses to start; never silently qemu64. */
+    cl_buf_adds(b, "  <cpu mode='custom' match='exact' check='none'>\n    <model fallback='forbid'>");
+    cl_buf_add_xml(b, model);
+    cl_buf_adds(b, "</model>\n    <feature policy='require' name='sse4.2'/>\n"
+                   "    <feature policy='require' name='popcnt'/>\n  </cpu>\n");
 }
 
 static bool check_socket(const char *path, cl_error **errp)
@@ -129,6 +139,8 @@ char *cl_domxml_build(const cl_domxml_opts *o, cl_error **errp)
     cl_buf_adds(&b, "</crashlab:host>\n    </crashlab:run>\n  </metadata>\n");
     cl_buf_addf(&b, "  <memory unit='MiB'>%u</memory>\n  <vcpu>%u</vcpu>\n", o->memory_mb, o->vcpus);
     sysinfo(&b, o);
+    if (win)
+        cpu(&b, o);
 
     if (win && o->firmware == CL_FIRMWARE_UEFI) {
         cl_buf_adds(&b, "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n"

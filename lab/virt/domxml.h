@@ -9,14 +9,7 @@
 
 #define CL_DOMXML_NS "https://crashlab.invalid/xmlns/run/1"
 
-/* Hyper-V enlightenments, a bit each; QEMU under TCG refuses some (see accel.h). */
-typedef enum {
-    CL_HV_RELAXED, CL_HV_VAPIC, CL_HV_SPINLOCKS, CL_HV_VPINDEX, CL_HV_RUNTIME, CL_HV_SYNIC,
-    CL_HV_STIMER, CL_HV_RESET, CL_HV_FREQUENCIES, CL_HV_TLBFLUSH, CL_HV_IPI, CL_HV_VENDOR_ID,
-    CL_HV_LAST
-} cl_hv_feature;
-
-const char *cl_hv_feature_to_string(cl_hv_feature f);
+/* Hyper-V enlightenments (cl_hv_feature) are named in scenario.h: a scenario may choose them. */
 
 typedef struct {
     const char *name;            /* domain name, unique per run */
@@ -42,6 +35,7 @@ typedef struct {
     const char *nvram;           /* per-run UEFI variable store */
     bool tpm;
     unsigned hv_mask;            /* enlightenments to emit: bits (1u << cl_hv_feature) */
+    const char *cpu_model;       /* windows: NULL = cl_domxml_cpu_model(domain_type) */
 
     const char *console_log;     /* serial console captured to this file */
     const char *agent_socket;    /* qemu-ga channel, bound by QEMU here */
@@ -54,6 +48,13 @@ typedef struct {
 /* The SMBIOS strings the XML gives the guest: the scenario's, else the lab's defaults
  * (the serial number defaults to the run id). Pointers into o->smbios or static text. */
 void cl_domxml_smbios_effective(const cl_domxml_opts *o, cl_smbios *out);
+
+/* The guest CPU of the windows profile: "host-passthrough" under KVM; under TCG a named
+ * model with SSE4.2 and POPCNT (Windows 11 24H2 reboots in a loop without them; QEMU's
+ * default qemu64 has neither) that QEMU 7.2's TCG implements completely (checked with
+ * -cpu MODEL,enforce). */
+#define CL_DOMXML_TCG_CPU "Westmere"
+const char *cl_domxml_cpu_model(const char *domain_type);
 
 /* All enlightenments the windows profile asks for. */
 unsigned cl_domxml_hv_all(void);
