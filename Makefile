@@ -6,7 +6,7 @@ Q ?= @
 
 BUILD      := build
 CC         ?= cc
-PKGS       := libvirt libvirt-qemu yaml-0.1 json-c sqlite3 zlib libcrypto libguestfs hivex
+PKGS       := libvirt libvirt-qemu yaml-0.1 json-c sqlite3 zlib libcrypto libguestfs hivex libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llzo2 -lsnappy -lpthread
 CPPFLAGS   := -Ilab -Idrivers/catalogue -Itests -D_GNU_SOURCE $(PKG_CFLAGS)

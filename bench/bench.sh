@@ -323,6 +323,10 @@ else
     unmeasured "daemon idle RSS (crashlab serve --slots 2)" MB "" "crashlab has no serve command yet"
 fi
 
+# --- the lab's own dump writer against QEMU's, and its scaling curve (bench/dumpwriter.sh)
+source bench/dumpwriter.sh
+bench_dump_writer
+
 # --- the table and build/bench.json
 mkdir -p "$(dirname "$OUTJSON")"
 python3 - "$rows" "$OUTJSON" "$REPS" <<'PY'

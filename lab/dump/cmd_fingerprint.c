@@ -1,47 +1,49 @@
 /* cmd_fingerprint.c - `crashlab fingerprint DUMP [--json]`: what the guest saw of its
  * hypervisor, read from its dump alone. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "util/json.h"
 #include "dump/cmd_args.h"
+#include "util/text.h"
 #include "dump/fingerprint.h"
 
-static void line(const char *label, const char *v)
+static void line(FILE *m, const char *label, const char *v)
 {
     if (v)
-        printf("%-22s %s\n", label, v);
+        fprintf(m, "%-22s %s\n", label, v);
 }
 
-static void print_human(json_object *o)
+static void print_human(FILE *m, json_object *o)
 {
-    line("format:", cl_json_str(o, "format", NULL));
+    line(m, "format:", cl_json_str(o, "format", NULL));
     json_object *s = cl_json_get(o, "smbios");
     if (s) {
-        printf("%-22s %s %s at %s\n", "smbios:", cl_json_str(s, "entry_point", NULL), cl_json_str(s, "version", NULL), cl_json_str(s, "entry_address", NULL));
+        fprintf(m, "%-22s %s %s at %s\n", "smbios:", cl_json_str(s, "entry_point", NULL), cl_json_str(s, "version", NULL), cl_json_str(s, "entry_address", NULL));
         json_object *b = cl_json_get(s, "bios"), *y = cl_json_get(s, "system");
-        line("  bios vendor:", cl_json_str(b, "vendor", NULL));
-        line("  bios version:", cl_json_str(b, "version", NULL));
-        line("  manufacturer:", cl_json_str(y, "manufacturer", NULL));
-        line("  product:", cl_json_str(y, "product", NULL));
-        line("  version:", cl_json_str(y, "version", NULL));
-        line("  serial:", cl_json_str(y, "serial", NULL));
-        line("  uuid:", cl_json_str(y, "uuid", NULL));
+        line(m, "  bios vendor:", cl_json_str(b, "vendor", NULL));
+        line(m, "  bios version:", cl_json_str(b, "version", NULL));
+        line(m, "  manufacturer:", cl_json_str(y, "manufacturer", NULL));
+        line(m, "  product:", cl_json_str(y, "product", NULL));
+        line(m, "  version:", cl_json_str(y, "version", NULL));
+        line(m, "  serial:", cl_json_str(y, "serial", NULL));
+        line(m, "  uuid:", cl_json_str(y, "uuid", NULL));
     } else {
-        line("smbios:", "(not in the dump)");
+        line(m, "smbios:", "(not in the dump)");
     }
     json_object *h = cl_json_get(o, "hypervisor");
-    line("hypervisor:", cl_json_str(h, "name", NULL) ? cl_json_str(h, "name", NULL) : "(none detected)");
-    line("dmi:", cl_json_str(h, "dmi", NULL));
+    line(m, "hypervisor:", cl_json_str(h, "name", NULL) ? cl_json_str(h, "name", NULL) : "(none detected)");
+    line(m, "dmi:", cl_json_str(h, "dmi", NULL));
     json_object *d = cl_json_get(o, "virtualization_drivers");
     for (size_t i = 0; d && i < json_object_array_length(d); i++) {
         json_object *e = json_object_array_get_idx(d, i);
-        printf("%-22s %s (%s)\n", i ? "" : "virtualization drivers:", cl_json_str(e, "name", NULL), cl_json_str(e, "platform", NULL));
+        fprintf(m, "%-22s %s (%s)\n", i ? "" : "virtualization drivers:", cl_json_str(e, "name", NULL), cl_json_str(e, "platform", NULL));
     }
     json_object *w = cl_json_get(o, "warnings");
     for (size_t i = 0; w && i < json_object_array_length(w); i++)
-        line("warning:", json_object_get_string(json_object_array_get_idx(w, i)));
+        line(m, "warning:", json_object_get_string(json_object_array_get_idx(w, i)));
 }
 
 static void usage(FILE *f)
@@ -49,6 +51,20 @@ static void usage(FILE *f)
     fprintf(f, "usage: crashlab fingerprint DUMP [--json]\n"
                "Prints what the guest saw of its platform: SMBIOS strings, the hypervisor its kernel\n"
                "detected, its virtualization drivers. Exit 0: read; 2: not a dump; 3: truncated.\n");
+}
+
+/* A dump's strings are the guest's: they reach the terminal with controls shown as \xNN. */
+static void print_terminal(json_object *o)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m)
+        return;
+    print_human(m, o);
+    fclose(m);
+    cl_text_put_lines(stdout, text);
+    free(text);
 }
 
 int cl_cmd_fingerprint(int argc, char **argv)
@@ -67,7 +83,7 @@ int cl_cmd_fingerprint(int argc, char **argv)
     if (json)
         printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     else
-        print_human(o);
+        print_terminal(o);
     json_object *t = cl_json_get(o, "truncated");
     rc = t && json_object_get_boolean(t) ? 3 : 0;
     json_object_put(o);

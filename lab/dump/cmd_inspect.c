@@ -1,10 +1,12 @@
 /* cmd_inspect.c - `crashlab inspect FILE [--json]`. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "util/json.h"
 #include "dump/cmd_args.h"
+#include "util/text.h"
 #include "dump/dump.h"
 
 static void usage(FILE *f)
@@ -15,62 +17,76 @@ static void usage(FILE *f)
                "(what could be read is still printed).\n");
 }
 
-static void print_human(json_object *o)
+static void print_human(FILE *m, json_object *o)
 {
     json_object *v;
-    printf("title:       %s\n", cl_json_str(o, "title", NULL));
-    printf("format:      %s\n", cl_json_str(o, "format", NULL));
+    fprintf(m, "title:       %s\n", cl_json_str(o, "title", NULL));
+    fprintf(m, "format:      %s\n", cl_json_str(o, "format", NULL));
     if ((v = cl_json_get(o, "dump_type"))) {
         if (cl_json_get(v, "number"))
-            printf("dump type:   %s (%d)\n", cl_json_str(v, "name", NULL), json_object_get_int(cl_json_get(v, "number")));
+            fprintf(m, "dump type:   %s (%d)\n", cl_json_str(v, "name", NULL), json_object_get_int(cl_json_get(v, "number")));
         else
-            printf("dump type:   %s\n", cl_json_str(v, "name", NULL));
+            fprintf(m, "dump type:   %s\n", cl_json_str(v, "name", NULL));
     }
     if ((v = cl_json_get(o, "machine"))) {
         if (cl_json_get(v, "number"))
-            printf("machine:     %s (0x%x)\n", cl_json_str(v, "name", NULL), (unsigned)json_object_get_int(cl_json_get(v, "number")));
+            fprintf(m, "machine:     %s (0x%x)\n", cl_json_str(v, "name", NULL), (unsigned)json_object_get_int(cl_json_get(v, "number")));
         else
-            printf("machine:     %s\n", cl_json_str(v, "name", NULL));
+            fprintf(m, "machine:     %s\n", cl_json_str(v, "name", NULL));
     }
     if ((v = cl_json_get(o, "processors")))
-        printf("processors:  %d\n", json_object_get_int(v));
+        fprintf(m, "processors:  %d\n", json_object_get_int(v));
     if ((v = cl_json_get(o, "os"))) {
         if (cl_json_str(v, "release", NULL))
-            printf("kernel:      %s\n", cl_json_str(v, "release", NULL));
+            fprintf(m, "kernel:      %s\n", cl_json_str(v, "release", NULL));
         if (cl_json_get(v, "build"))
-            printf("os:          Windows major %d build %d\n", json_object_get_int(cl_json_get(v, "major")),
+            fprintf(m, "os:          Windows major %d build %d\n", json_object_get_int(cl_json_get(v, "major")),
                    json_object_get_int(cl_json_get(v, "build")));
     }
     if (cl_json_str(o, "system_time", NULL))
-        printf("time:        %s\n", cl_json_str(o, "system_time", NULL));
+        fprintf(m, "time:        %s\n", cl_json_str(o, "system_time", NULL));
     if ((v = cl_json_get(o, "bugcheck"))) {
-        printf("bug check:   %s %s\n", cl_json_str(v, "code", NULL), cl_json_str(v, "name", NULL) ? cl_json_str(v, "name", NULL) : "(unknown)");
-        json_object *p = cl_json_get(v, "params"), *m = cl_json_get(v, "meaning");
+        fprintf(m, "bug check:   %s %s\n", cl_json_str(v, "code", NULL), cl_json_str(v, "name", NULL) ? cl_json_str(v, "name", NULL) : "(unknown)");
+        json_object *p = cl_json_get(v, "params"), *mn = cl_json_get(v, "meaning");
         for (size_t i = 0; p && i < json_object_array_length(p); i++) {
-            const char *mean = m ? json_object_get_string(json_object_array_get_idx(m, i)) : NULL;
-            printf("  arg%zu %-18s %s\n", i + 1, json_object_get_string(json_object_array_get_idx(p, i)),
+            const char *mean = mn ? json_object_get_string(json_object_array_get_idx(mn, i)) : NULL;
+            fprintf(m, "  arg%zu %-18s %s\n", i + 1, json_object_get_string(json_object_array_get_idx(p, i)),
                    mean ? mean : "");
         }
     }
     if ((v = cl_json_get(o, "module_count")))
-        printf("modules:     %d\n", json_object_get_int(v));
+        fprintf(m, "modules:     %d\n", json_object_get_int(v));
     if ((v = cl_json_get(o, "faulting_module")) && json_object_is_type(v, json_type_object)) {
         if (cl_json_str(v, "offset", NULL))
-            printf("faulting:    %s+%s (from %s)\n", cl_json_str(v, "name", NULL), cl_json_str(v, "offset", NULL), cl_json_str(v, "source", NULL));
+            fprintf(m, "faulting:    %s+%s (from %s)\n", cl_json_str(v, "name", NULL), cl_json_str(v, "offset", NULL), cl_json_str(v, "source", NULL));
         else
-            printf("faulting:    %s (from %s)\n", cl_json_str(v, "name", NULL), cl_json_str(v, "source", NULL));
+            fprintf(m, "faulting:    %s (from %s)\n", cl_json_str(v, "name", NULL), cl_json_str(v, "source", NULL));
     }
     if ((v = cl_json_get(o, "linux"))) {
         if (cl_json_str(v, "panic_message", NULL))
-            printf("panic:       %s\n", cl_json_str(v, "panic_message", NULL));
+            fprintf(m, "panic:       %s\n", cl_json_str(v, "panic_message", NULL));
         if (cl_json_str(v, "crash_function", NULL))
-            printf("function:    %s\n", cl_json_str(v, "crash_function", NULL));
+            fprintf(m, "function:    %s\n", cl_json_str(v, "crash_function", NULL));
     }
     json_object *w = cl_json_get(o, "warnings");
     for (size_t i = 0; w && i < json_object_array_length(w); i++)
-        printf("warning:     %s\n", json_object_get_string(json_object_array_get_idx(w, i)));
+        fprintf(m, "warning:     %s\n", json_object_get_string(json_object_array_get_idx(w, i)));
     if (json_object_get_boolean(cl_json_get(o, "truncated")))
-        printf("TRUNCATED:   the file is cut short; the fields above are what it holds\n");
+        fprintf(m, "TRUNCATED:   the file is cut short; the fields above are what it holds\n");
+}
+
+/* A dump's strings are the guest's: they reach the terminal with controls shown as \xNN. */
+static void print_terminal(json_object *o)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m)
+        return;
+    print_human(m, o);
+    fclose(m);
+    cl_text_put_lines(stdout, text);
+    free(text);
 }
 
 int cl_cmd_inspect(int argc, char **argv)
@@ -90,7 +106,7 @@ int cl_cmd_inspect(int argc, char **argv)
     if (json)
         printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     else
-        print_human(o);
+        print_terminal(o);
     json_object_put(o);
     if (rc == CL_DUMP_TRUNCATED)
         fprintf(stderr, "crashlab inspect: '%s' is truncated or inconsistent\n", path);

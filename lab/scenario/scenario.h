@@ -39,6 +39,7 @@ typedef enum {
     CL_DUMPFMT_KDUMP_ZLIB,   /* default for Linux */
     CL_DUMPFMT_ELF,
     CL_DUMPFMT_WIN_DMP,      /* QEMU's win-dmp, Windows only */
+    CL_DUMPFMT_KDUMP_ZSTD,   /* the lab's own writer (lab/virt/memdump.h), Linux only */
     CL_DUMPFMT_NONE,
     CL_DUMPFMT_LAST
 } cl_dump_format;
@@ -153,7 +154,7 @@ CL_DEFINE_AUTOPTR_FUNC(cl_scenario, cl_scenario_free)
 const char *cl_verdict_to_string(cl_verdict v);
 bool cl_verdict_from_string(const char *s, cl_verdict *v);
 const char *cl_profile_to_string(cl_profile p);
-const char *cl_dump_format_to_string(cl_dump_format f);  /* "kdump-zlib", "elf", "win-dmp", "none" */
+const char *cl_dump_format_to_string(cl_dump_format f);  /* "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none" */
 const char *cl_step_kind_to_string(cl_step_kind k);
 const char *cl_firmware_to_string(cl_firmware f);      /* "bios", "uefi" */
 

@@ -158,3 +158,20 @@ void cl_text_terminal(const char *s, char *out, size_t outlen)
     }
     out[o] = '\0';
 }
+
+void cl_text_put_lines(FILE *f, const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        unsigned cp = 0;
+        size_t l = cl_text_utf8_seq(u + i, len - i, &cp);
+        if (l && ((cp >= 0x20 && cp < 0x7f) || cp == '\t' || cp == '\n' || cp > 0x9f)) {
+            fwrite(u + i, 1, l, f);
+            i += l;
+        } else {
+            fprintf(f, "\\x%02x", u[i]);
+            i++;
+        }
+    }
+}

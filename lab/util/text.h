@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Length of the valid UTF-8 sequence starting at s (at most len bytes), 0 if invalid
  * (overlong forms, surrogates and code points past U+10FFFF are invalid). *cp gets it. */
@@ -34,5 +35,9 @@ size_t cl_text_json_clean(json_object *o);
  * above U+009F kept, tab kept, every other byte or control shown as \xNN; cut with
  * "..." when it does not fit. */
 void cl_text_terminal(const char *s, char *out, size_t outlen);
+
+/* Writes s to f for a terminal, line by line: like cl_text_terminal, but newlines are kept
+ * and nothing is cut. For the human output of commands that print what a dump holds. */
+void cl_text_put_lines(FILE *f, const char *s);
 
 #endif

@@ -80,11 +80,23 @@ static void test_terminal(void)
     CHECK(strlen(out) < sizeof(out) && strstr(out, "..."));
 }
 
+static void test_put_lines(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    cl_text_put_lines(m, "title: \x1b[2Jgone\npanic: caf\xc3\xa9 \xff\n");
+    fclose(m);
+    CHECK_STR(text, "title: \\x1b[2Jgone\npanic: caf\xc3\xa9 \\xff\n");
+    free(text);
+}
+
 int main(void)
 {
     RUN_TEST(test_utf8_cut);
     RUN_TEST(test_utf8_clean);
     RUN_TEST(test_xml_escape);
     RUN_TEST(test_terminal);
+    RUN_TEST(test_put_lines);
     TEST_EXIT();
 }

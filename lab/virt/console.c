@@ -114,7 +114,7 @@ cl_console_stream *cl_console_open(cl_virt *v, virDomainPtr dom, const char *pat
     pthread_cond_init(&c->cond, NULL);
     c->refs = 1;
     c->max = max_bytes;
-    c->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    c->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, CL_FILE_MODE);
     if (c->fd < 0) {
         cl_error_set_errno(errp, CL_ERR_IO, errno, "console: cannot open '%s'", path);
         unref(c);

@@ -12,6 +12,7 @@
 #include "util/fileio.h"
 
 #define SPOT_LEN (1u << 20)
+#define DOWNLOAD_CHUNK (1u << 20)
 
 /* The text of <tag>...</tag> after the first <after> in xml (libvirt's own XML: no
  * attributes on these elements, no nesting of the same tag). */
@@ -111,12 +112,14 @@ bool cl_vol_download(virStorageVolPtr vol, const char *local_path, uint64_t max_
                      cl_error **errp)
 {
     char tmp[4200];
-    if (snprintf(tmp, sizeof(tmp), "%s.partial", local_path) >= (int)sizeof(tmp))
-        return cl_error_set(errp, CL_ERR_INVAL, "download: path too long: '%s'", local_path);
     const char *name = virStorageVolGetName(vol);
-    sink_ctx s = { .fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), .max = max_bytes };
-    if (s.fd < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "download: cannot create '%s'", tmp);
+    CL_AUTOFREE char *buf = NULL;
+    /* A fresh name, O_EXCL|O_NOFOLLOW (lab/util/fileio.h), never an existing file. */
+    sink_ctx s = { .fd = cl_file_create_temp(local_path, CL_FILE_MODE, tmp, sizeof(tmp), errp), .max = max_bytes };
+    if (s.fd < 0) {
+        cl_error_prefix(errp, "download");
+        return false;
+    }
     s.md = EVP_MD_CTX_new();
     virStreamPtr st = virStreamNew(virStorageVolGetConnect(vol), 0);
     bool ok = false;
@@ -128,7 +131,21 @@ bool cl_vol_download(virStorageVolPtr vol, const char *local_path, uint64_t max_
         cl_virt_error(errp, "download: cannot start downloading volume '%s'", name);
         goto out;
     }
-    if (virStreamRecvAll(st, sink_file, &s) < 0) {
+    /* Our own loop, not virStreamRecvAll: its 64 KiB buffer costs a call per 64 KiB, a
+     * MiB at a time lets each call take what has arrived. */
+    buf = malloc(DOWNLOAD_CHUNK);
+    int r = -1;
+    while (buf && (r = virStreamRecv(st, buf, DOWNLOAD_CHUNK)) > 0)
+        if (sink_file(st, buf, (size_t)r, &s) < 0) {
+            r = -1;
+            break;
+        }
+    if (!buf) {
+        cl_error_set(errp, CL_ERR_NOMEM, "download: out of memory");
+        virStreamAbort(st);
+        goto out;
+    }
+    if (r < 0) {
         if (s.too_big)
             cl_error_set(errp, CL_ERR_VIRT, "download: volume '%s' is larger than %llu bytes", name, (unsigned long long)max_bytes);
         else if (s.write_failed)

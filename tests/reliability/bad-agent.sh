@@ -89,7 +89,7 @@ for m in lie-path lie-size lie-grow; do
     check "$m: nothing kept from it ($got files)" test "$got" = 0
     stray=$(find "$work/$m.res" -mindepth 1 -maxdepth 1 ! -name "$m" | tr '\n' ' ')
     check "$m: nothing outside the run directory ($stray)" test -z "$stray"
-    kept=$(find "$work/$m.res/$m" -name '*.partial' -o -name 'guest-dump-*' -o -name 'passwd' -o -name 'dump.bin' | tr '\n' ' ')
+    kept=$(find "$work/$m.res/$m" -name '*.partial' -o -name '*.tmp.*' -o -name 'guest-dump-*' -o -name 'passwd' -o -name 'dump.bin' | tr '\n' ' ')
     check "$m: no partial or guest-named file in the run directory ($kept)" test -z "$kept"
     check "$m: no domain left behind" test "$(domains_left "$m")" = 0
 done

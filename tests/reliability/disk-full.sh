@@ -25,7 +25,7 @@ if [[ -f $res ]]; then
     check "disk full: verdict infra-error (got $v; $why)" test "$v" = infra-error
     check "disk full: the error says the disk is full ($why)" grep -qiE "no space|space left|ENOSPC|disk full" <<<"$why"
 fi
-left=$(find "$work/tmpfs" -name '*.partial' -o -name 'dump.*' | tr '\n' ' ')
+left=$(find "$work/tmpfs" -name '*.partial' -o -name '*.tmp.*' -o -name 'dump.*' | tr '\n' ' ')
 check "disk full: no partial or truncated dump left ($left)" test -z "$left"
 used=$(df --output=used -k "$work/tmpfs" | tail -1 | tr -d ' ')
 check "disk full: the space was given back (${used} KiB used)" test "$used" -lt 2048

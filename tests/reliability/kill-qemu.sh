@@ -24,7 +24,7 @@ killed() {
     check "$phase: exit 1 (got $rc)" test "$rc" = 1
     check "$phase: no partial run directory" test -z "$(ls -A "$work/$name.res" 2>/dev/null | grep '^\.')"
     local partial
-    partial=$(find "$work/$name.res" -name '*.partial' 2>/dev/null)
+    partial=$(find "$work/$name.res" -name '*.partial' -o -name '*.tmp.*' 2>/dev/null)
     check "$phase: no partial file left ($partial)" test -z "$partial"
     local d
     for d in "$work/$name.res/$name"/dump.*; do
