@@ -40,8 +40,9 @@ static const char *default_cert(const char *given)
     return access(CL_IMAGE_DEFAULT_CERT, R_OK) == 0 ? CL_IMAGE_DEFAULT_CERT : NULL;
 }
 
-/* Reads and judges; prints the report. Exit code as documented. */
-static int check_and_report(const char *image, uint32_t mb, const char *cert, bool json, json_object *changes)
+/* Judges the facts (read here unless given) and prints the report. Exit code as documented. */
+static int check_and_report(const char *image, uint32_t mb, const char *cert, bool json, json_object *changes,
+                            const cl_image_facts *given)
 {
     CL_AUTOPTR(cl_error) err = NULL;
     char thumb[41];
@@ -50,7 +51,9 @@ static int check_and_report(const char *image, uint32_t mb, const char *cert, bo
         return 2;
     }
     cl_image_facts f;
-    if (!cl_image_read_facts(image, cert ? thumb : NULL, &f, &err)) {
+    if (given)
+        f = *given;
+    else if (!cl_image_read_facts(image, cert ? thumb : NULL, &f, &err)) {
         fprintf(stderr, "crashlab image: %s: %s\n", image, err->msg);
         return 2;
     }
@@ -129,7 +132,7 @@ int cl_cmd_image(int argc, char **argv)
             fprintf(stderr, "crashlab image check: cannot read '%s'\n", image);
             return 2;
         }
-        return check_and_report(image, mb, default_cert(po.cert), json, NULL);
+        return check_and_report(image, mb, default_cert(po.cert), json, NULL, NULL);
     }
     if (!po.out) {
         fprintf(stderr, "crashlab image prepare: --out LAB.qcow2 is required (the base is never written)\n");
@@ -140,11 +143,15 @@ int cl_cmd_image(int argc, char **argv)
     po.quiet = po.quiet || json;
     json_object *changes = NULL;
     CL_AUTOPTR(cl_error) err = NULL;
+    cl_image_facts after;
+    po.after = &after;
+    if (!po.cert)
+        po.cert = default_cert(NULL);
     if (!cl_image_prepare(&po, &changes, &err)) {
         fprintf(stderr, "crashlab image prepare: %s\n", err->msg);
         return err->code == CL_ERR_INVAL || err->code == CL_ERR_FORMAT ? 2 : 1;
     }
-    int rc = check_and_report(po.out, mb, default_cert(po.cert), json, changes);
+    int rc = check_and_report(po.out, mb, po.cert, json, changes, &after);
     json_object_put(changes);
     return rc;
 }

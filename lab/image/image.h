@@ -155,6 +155,7 @@ typedef struct {
     const char *dump_type;      /* kernel (default), full, small, automatic, active */
     uint32_t memory_mb;         /* guest memory the page file must hold a dump of (default 2048) */
     bool overlay;               /* out is a qcow2 overlay backed by base instead of a copy */
+    cl_image_facts *after;      /* optional: the result's facts, read back before closing it */
     bool quiet;
 } cl_image_prepare_opts;
 
