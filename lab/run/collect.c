@@ -171,8 +171,12 @@ static int offline_rescue(cl_run_ctx *c, uint64_t max)
         }
         json_object_object_add(cap, "offline_rescue", r);
     }
-    if (n > 0)
+    if (n > 0) {
+        /* rescued-0.dmp is the chosen dump (lab/image/image.h); offline_rescue.dumps says
+         * where on the guest's disk it came from and whether it is whole. */
         snprintf(c->dump_path, sizeof(c->dump_path), "%s/rescued-0.dmp", c->partial_dir);
+        snprintf(c->crash_method, sizeof(c->crash_method), "offline");
+    }
     return n;
 }
 
