@@ -332,15 +332,24 @@ static void capture(cl_run_ctx *c)
                  !strcmp(st2, "gone") || !strcmp(st2, "shutoff") ? " (the QEMU process went away)" : "", err->msg);
         return;
     }
+    /* From here on the dump is a local file wherever it was written (a remote host's has
+     * been downloaded and checked against that host's copy): whatever is done to a dump
+     * after it is written (the kdump conversion) belongs here, once for both. */
+    const char *format = cl_dump_format_to_string(fmt);
+    json_object *conv = NULL;
+    if (fmt == CL_DUMPFMT_KDUMP_ZLIB)
+        format = cl_run_kdump_standard(c, &conv);
     char sha[65];
     uint64_t size = 0;
     cl_sha256_file(c->dump_path, sha, &size, NULL);
     json_object *d = json_object_new_object();
     json_object_object_add(d, "path", json_object_new_string(strrchr(c->dump_path, '/') + 1));
-    json_object_object_add(d, "format", json_object_new_string(cl_dump_format_to_string(fmt)));
+    json_object_object_add(d, "format", json_object_new_string(format));
     json_object_object_add(d, "bytes", json_object_new_int64((int64_t)size));
     json_object_object_add(d, "sha256", json_object_new_string(sha));
     json_object_object_add(d, "seconds", json_object_new_double(cl_now() - t));
+    if (conv)
+        json_object_object_add(d, "converted", conv);
     if (writer)
         json_object_object_add(d, "writer", writer);
     if (remote) {
@@ -350,9 +359,6 @@ static void capture(cl_run_ctx *c)
     }
     json_object_object_add(c->res, "dump", d);
     cl_run_ladder(c, "hypervisor-dump", "written");
-    /* From here on the dump is a local file wherever it was written (a remote host's has
-     * been downloaded and checked against that host's copy): whatever is done to a dump
-     * after it is written (the kdump conversion) belongs here, once for both. */
     cl_run_progress(c, "capture", "dump: %" PRIu64 " bytes in %.1fs", size, cl_now() - t);
 }
 

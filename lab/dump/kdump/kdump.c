@@ -7,6 +7,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "dump/kdump/flat.h"
 #include "dump/kdump/format.h"
 #include "dump/le.h"
 
@@ -29,103 +30,15 @@ void cl_kdump_free(cl_kdump *k)
     free(k);
 }
 
-typedef struct {
-    cl_reader_extent e;
-    size_t seq;
-} flat_rec;
-
-static int flat_cmp(const void *a, const void *b)
-{
-    const flat_rec *x = a, *y = b;
-    if (x->e.off != y->e.off)
-        return x->e.off < y->e.off ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Builds the reassembled view of a flattened file: what `makedumpfile -R` would write. */
+/* Builds the reassembled view of a flattened file: what `makedumpfile -R` would write, from
+ * the records flat.c kept. */
 static bool open_flattened(cl_kdump *k, cl_error **errp)
 {
-    cl_reader *f = k->file;
-    uint64_t size = cl_reader_size(f);
-    unsigned char h[32];
-    if (!cl_reader_read(f, 0, sizeof(h), h, errp))
+    cl_flat_map m;
+    if (!cl_flat_map_read(k->file, &m, &k->notes, errp))
         return false;
-    if (cl_be64(h + 16) != 1 || cl_be64(h + 24) != 1)
-        cl_dump_warn(&k->notes, "kdump: flattened header type %llu version %llu (expected 1, 1)",
-                     (unsigned long long)cl_be64(h + 16), (unsigned long long)cl_be64(h + 24));
-    size_t cap = 0, n = 0;
-    flat_rec *recs = NULL;
-    uint64_t off = FLAT_HEADER_SIZE, logical = 0;
-    bool ended = false, corrupt = false;
-    while (off < size) {
-        unsigned char dh[16];
-        cl_error *err = NULL;
-        if (!cl_reader_read(f, off, sizeof(dh), dh, &err)) {
-            cl_dump_note_error(&k->notes, &err, "kdump: flattened record header");
-            break;
-        }
-        int64_t roff = (int64_t)cl_be64(dh), rsize = (int64_t)cl_be64(dh + 8);
-        if (roff == -1) {
-            ended = true;
-            break;
-        }
-        if (roff < 0 || rsize < 0 || (uint64_t)roff > UINT64_MAX - (uint64_t)rsize) {
-            cl_dump_warn(&k->notes, "kdump: flattened record at 0x%llx has offset %lld size %lld",
-                         (unsigned long long)off, (long long)roff, (long long)rsize);
-            corrupt = true;
-            break;
-        }
-        off += sizeof(dh);
-        if (!cl_reader_has(f, off, (uint64_t)rsize)) {
-            cl_dump_truncated(&k->notes, "kdump: flattened record of %lld bytes at 0x%llx runs past the end of the file",
-                              (long long)rsize, (unsigned long long)off);
-            rsize = (int64_t)(size - off);
-        }
-        if (rsize > 0) {
-            if (n == cap) {
-                size_t ncap = cap ? cap * 2 : 256;
-                flat_rec *p = realloc(recs, ncap * sizeof(*recs));
-                if (!p) {
-                    free(recs);
-                    return cl_error_set(errp, CL_ERR_NOMEM, "kdump: cannot allocate %zu flattened records", ncap);
-                }
-                recs = p;
-                cap = ncap;
-            }
-            recs[n].e = (cl_reader_extent){ (uint64_t)roff, (uint64_t)rsize, off };
-            recs[n].seq = n;
-            n++;
-            if ((uint64_t)roff + (uint64_t)rsize > logical)
-                logical = (uint64_t)roff + (uint64_t)rsize;
-        }
-        off += (uint64_t)rsize;
-    }
-    if (!ended && !corrupt && !k->notes.truncated)
-        cl_dump_truncated(&k->notes, "kdump: flattened file has no end marker (cut short?)");
-    if (n)
-        qsort(recs, n, sizeof(*recs), flat_cmp);
-    cl_reader_extent *ext = calloc(n ? n : 1, sizeof(*ext));
-    if (!ext) {
-        free(recs);
-        return cl_error_set(errp, CL_ERR_NOMEM, "kdump: cannot allocate %zu extents", n);
-    }
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        cl_reader_extent e = recs[i].e;
-        if (m && ext[m - 1].off + ext[m - 1].len > e.off) {
-            /* a later record rewrites bytes an earlier one placed: keep the earlier, trim this one */
-            uint64_t prev_end = ext[m - 1].off + ext[m - 1].len;
-            if (prev_end >= e.off + e.len)
-                continue;
-            uint64_t cut = prev_end - e.off;
-            e.off += cut;
-            e.src += cut;
-            e.len -= cut;
-        }
-        ext[m++] = e;
-    }
-    free(recs);
-    k->flat = cl_reader_open_extents(f, logical, ext, m, errp);
+    k->flat_faithful = m.faithful;
+    k->flat = cl_reader_open_extents(k->file, m.size, m.ext, m.n, errp); /* takes m.ext */
     if (!k->flat)
         return false;
     k->r = k->flat;

@@ -16,6 +16,7 @@ typedef struct {
     cl_reader *r;           /* the kdump layout: file itself, or the reassembled flattened view */
     cl_reader *flat;        /* owned when flattened */
     bool flattened;
+    bool flat_faithful;     /* flattened, and every record was kept (flat.h) */
     uint32_t header_version;
     char release[66];
     char machine[66];
