@@ -13,6 +13,7 @@ static void on_signal(int sig)
 {
     (void)sig;
     cl_run_interrupted = 1;
+    cl_virt_interrupt_opens();   /* a connect in progress gives up */
     cl_virt *v = cl_run_current_virt;
     if (v)
         cl_virt_interrupt(v);

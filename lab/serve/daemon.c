@@ -60,24 +60,52 @@ static void conn_close(cl_daemon_conn *c)
     if (c->fd >= 0)
         close(c->fd);
     free(c->buf);
+    free(c->out);
     *c = (cl_daemon_conn){ .fd = -1 };
 }
 
+/* Sends what the socket takes now; closes the connection once the reply is out. */
+static void conn_write(cl_daemon_conn *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;   /* the rest when poll says the client reads again */
+        if (n <= 0)
+            break;
+        c->out_off += (size_t)n;
+    }
+    conn_close(c);
+}
+
+/* Queues the reply; the main loop sends it as the client reads, never waiting for it. */
 static void conn_reply(cl_daemon *d, cl_daemon_conn *c, json_object *r)
 {
     const char *text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-    /* Replies go out blocking, with a timeout: a client that stops reading cannot stall
-     * the daemon for long. */
-    int fl = fcntl(c->fd, F_GETFL);
-    fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
-    struct timeval tv = { 5, 0 };
-    setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    if (strlen(text) < CL_SERVE_MAX_LINE)
-        (void)(cl_serve_write_all(c->fd, text, strlen(text)) && cl_serve_write_all(c->fd, "\n", 1));
-    else
+    size_t len = strlen(text);
+    if (len >= CL_SERVE_MAX_LINE) {
         cl_daemon_log(d, "a reply is longer than %u bytes; dropped", CL_SERVE_MAX_LINE);
+        json_object_put(r);
+        conn_close(c);
+        return;
+    }
+    free(c->buf);
+    c->buf = NULL;
+    c->len = c->cap = 0;
+    c->out = malloc(len + 1);
+    if (!c->out) {
+        json_object_put(r);
+        conn_close(c);
+        return;
+    }
+    memcpy(c->out, text, len);
+    c->out[len] = '\n';
+    c->out_len = len + 1;
+    c->out_off = 0;
     json_object_put(r);
-    conn_close(c);
+    conn_write(c);
 }
 
 static void conn_read(cl_daemon *d, cl_daemon_conn *c)
@@ -85,7 +113,7 @@ static void conn_read(cl_daemon *d, cl_daemon_conn *c)
     if (c->cap - c->len < 4096) {
         size_t ncap = c->cap ? c->cap * 2 : 8192;
         if (ncap > CL_SERVE_MAX_LINE + 8192) {
-            conn_reply(d, c, cl_daemon_reply_error("the request is longer than %u bytes", CL_SERVE_MAX_LINE));
+            conn_reply(d, c, cl_daemon_reply_error(CL_REPLY_BAD_INPUT, "the request is longer than %u bytes", CL_SERVE_MAX_LINE));
             return;
         }
         char *nb = realloc(c->buf, ncap);
@@ -134,7 +162,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: crashlab serve [options]\n"
-            "  --state DIR        state directory: jobs.db, serve.sock, logs, slots (default $CRASHLAB_STATE or ~/.cache/crashlab)\n"
+            "  --state DIR        state directory: jobs.db, serve.sock, logs, slots\n"
+            "                     (default $CRASHLAB_STATE, else /var/lib/crashlab as root, else ~/.cache/crashlab)\n"
             "  --slots N          runs at once (default 1, or the sum of the hosts' slots)\n"
             "  --hosts FILE       libvirt hosts to schedule over (default: the embedded driver here)\n"
             "  --results DIR      where finished runs land (default <state>/results)\n"
@@ -160,7 +189,7 @@ static bool setup(cl_daemon *d, const char *state_opt, const char *hosts_file, c
     if (stat(d->state, &st) == 0 && (st.st_mode & 0011) != 0011)
         chmod(d->state, (st.st_mode & 07777) | 0011);
     if (results) {
-        if (!cl_mkdir_p(results, 0755, errp) || !realpath(results, d->results))
+        if (!cl_mkdir_p(results, CL_DIR_MODE_PASS, errp) || !realpath(results, d->results))
             return cl_error_set(errp, CL_ERR_IO, "serve: cannot use results directory '%s'", results);
     } else {
         snprintf(d->results, sizeof(d->results), "%s/results", d->state);
@@ -168,7 +197,7 @@ static bool setup(cl_daemon *d, const char *state_opt, const char *hosts_file, c
     snprintf(d->attempts_dir, sizeof(d->attempts_dir), "%s/.attempts", d->results);
     char logs[PATH_MAX + 8];
     snprintf(logs, sizeof(logs), "%s/logs", d->state);
-    if (!cl_mkdir_p(d->attempts_dir, 0755, errp) || !cl_mkdir_p(logs, 0700, errp))
+    if (!cl_mkdir_p(d->attempts_dir, CL_DIR_MODE_PASS, errp) || !cl_mkdir_p(logs, 0700, errp))
         return false;
     ssize_t n = readlink("/proc/self/exe", d->self, sizeof(d->self) - 1);
     if (n <= 0)
@@ -278,11 +307,34 @@ int cl_cmd_serve(int argc, char **argv)
     char lockpath[PATH_MAX + 16], dbpath[PATH_MAX + 16];
     snprintf(lockpath, sizeof(lockpath), "%s/serve.lock", d.state);
     snprintf(dbpath, sizeof(dbpath), "%s/jobs.db", d.state);
-    CL_AUTOCLOSE lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
-        fprintf(stderr, "crashlab serve: another daemon owns '%s'\n", d.state);
+    CL_AUTOCLOSE lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (lockfd < 0) {
+        /* Not "another daemon": say what is wrong with the state directory. */
+        fprintf(stderr, "crashlab serve: cannot open the lock file '%s': %s\n", lockpath, strerror(errno));
+        cl_hosts_clear(&d.hosts);
+        return 2;
+    }
+    if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        char pidtext[32] = "";
+        ssize_t n = pread(lockfd, pidtext, sizeof(pidtext) - 1, 0);
+        pidtext[n > 0 ? n : 0] = '\0';
+        pidtext[strcspn(pidtext, "\n")] = '\0';
+        if (e == EWOULDBLOCK && pidtext[0])
+            fprintf(stderr, "crashlab serve: another daemon (pid %s) owns '%s'\n", pidtext, d.state);
+        else if (e == EWOULDBLOCK)
+            fprintf(stderr, "crashlab serve: another daemon owns '%s'\n", d.state);
+        else
+            fprintf(stderr, "crashlab serve: cannot lock '%s': %s\n", lockpath, strerror(e));
         cl_hosts_clear(&d.hosts);
         return 3;
+    }
+    {
+        /* Who owns it, for the message a second daemon prints. */
+        char pidtext[32];
+        int n = snprintf(pidtext, sizeof(pidtext), "%ld\n", (long)getpid());
+        if (ftruncate(lockfd, 0) == 0 && pwrite(lockfd, pidtext, (size_t)n, 0) < 0)
+            cl_daemon_log(&d, "cannot write the pid into '%s': %s", lockpath, strerror(errno));
     }
     int rc = 0;
     char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -321,7 +373,8 @@ int cl_cmd_serve(int argc, char **argv)
             d.stopping = true;
             cl_daemon_log(&d, "stopping: %d run(s) to interrupt", d.nkids);
             for (int i = 0; i < d.nkids; i++)
-                kill(d.kids[i].pid, SIGTERM);
+                if (!d.kids[i].cleaning)   /* a domain cleanup helper finishes its work */
+                    kill(d.kids[i].pid, SIGTERM);
         }
         if (d.stopping && d.nkids == 0)
             break;
@@ -337,11 +390,15 @@ int cl_cmd_serve(int argc, char **argv)
             pfd[np] = (struct pollfd){ .fd = d.lfd, .events = POLLIN };
             map[np++] = -1;
         }
-        for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++)
+        double now = cl_now();
+        for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++) {
+            if (d.conns[i].fd >= 0 && now > d.conns[i].deadline)
+                conn_close(&d.conns[i]);   /* a client that neither asks nor reads holds no slot for long */
             if (d.conns[i].fd >= 0) {
-                pfd[np] = (struct pollfd){ .fd = d.conns[i].fd, .events = POLLIN };
+                pfd[np] = (struct pollfd){ .fd = d.conns[i].fd, .events = d.conns[i].out ? POLLOUT : POLLIN };
                 map[np++] = i;
             }
+        }
         int r = poll(pfd, (nfds_t)np, 500);
         if (r < 0 && errno != EINTR)
             break;
@@ -363,8 +420,10 @@ int cl_cmd_serve(int argc, char **argv)
                         close(cfd);   /* too many clients at once: they retry */
                         continue;
                     }
-                    d.conns[slot] = (cl_daemon_conn){ .fd = cfd };
+                    d.conns[slot] = (cl_daemon_conn){ .fd = cfd, .deadline = cl_now() + CL_DAEMON_CONN_TIMEOUT };
                 }
+            } else if (d.conns[map[i]].out) {
+                conn_write(&d.conns[map[i]]);
             } else {
                 conn_read(&d, &d.conns[map[i]]);
             }

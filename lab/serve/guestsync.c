@@ -94,7 +94,8 @@ static bool upload(virStoragePoolPtr pool, const char *name, const char *path, u
 static int sync_in_child(const cl_host *h, const char *guest_dir, int out_fd)
 {
     CL_AUTOPTR(cl_error) err = NULL;
-    CL_AUTOPTR(cl_virt) v = cl_virt_open(h->uri, NULL, &err);
+    /* A host that accepts and never answers must not hold the daemon's start for ever. */
+    CL_AUTOPTR(cl_virt) v = cl_virt_open_by(h->uri, NULL, cl_now() + 60, &err);
     if (!v)
         goto fail;
     virStoragePoolPtr pool = virStoragePoolLookupByName(cl_virt_conn(v), h->guest_pool);

@@ -1,10 +1,15 @@
 /* job_files.c - a job's files. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "job_files.h"
 #include "proto.h"
+#include "run/result.h"
 #include "scenario/scenario.h"
 #include "util/buf.h"
 #include "util/fileio.h"
@@ -106,4 +111,66 @@ void cl_job_read_result(const char *dir, char *verdict, size_t vlen, char *expec
     snprintf(expected, elen, "%s", cl_json_str(r, "expected_verdict", ""));
     snprintf(reason, rlen, "%s", cl_json_str(r, "reason", ""));
     json_object_put(r);
+}
+
+static void iso_time(double t, char out[32])
+{
+    time_t tt = t > 0 ? (time_t)t : time(NULL);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+bool cl_job_write_stand_in(const char *attempts_dir, const cl_job *j, const char *verdict, const char *reason,
+                           cl_error **errp)
+{
+    if (!j->run_id)
+        return cl_error_set(errp, CL_ERR_INVAL, "job %lld: no run id to record a result under", (long long)j->id);
+    char partial[PATH_MAX], final[PATH_MAX], started[32], finished[32];
+    snprintf(partial, sizeof(partial), "%s/.%s.partial", attempts_dir, j->run_id);
+    snprintf(final, sizeof(final), "%s/%s", attempts_dir, j->run_id);
+    iso_time(j->started, started);
+    iso_time(0, finished);
+    json_object *res = json_object_new_object();
+    /* The scenario as it is now (it may be gone or changed: then what the job row knows). */
+    CL_AUTOPTR(cl_scenario) s = cl_scenario_load(j->scenario, NULL);
+    const char *expected = "pass";
+    if (s) {
+        cl_result_begin(res, j->run_id, s);
+        expected = cl_verdict_to_string(s->expect_verdict);
+    } else {
+        json_object_object_add(res, "schema_version", json_object_new_int(CL_RESULT_SCHEMA_VERSION));
+        json_object_object_add(res, "run_id", json_object_new_string(j->run_id));
+        json_object *sc = json_object_new_object();
+        json_object_object_add(sc, "path", json_object_new_string(j->scenario));
+        json_object_object_add(sc, "name", json_object_new_string(j->name ? j->name : "?"));
+        /* unknown: the file cannot be read any more */
+        json_object_object_add(sc, "sha256", json_object_new_string("0000000000000000000000000000000000000000000000000000000000000000"));
+        json_object_object_add(res, "scenario", sc);
+        json_object *g = json_object_new_object();
+        json_object_object_add(g, "profile", json_object_new_string("linux"));
+        json_object_object_add(g, "memory_mb", json_object_new_int(j->memory_mb ? (int)j->memory_mb : 1));
+        json_object_object_add(g, "vcpus", json_object_new_int(j->vcpus ? (int)j->vcpus : 1));
+        json_object_object_add(res, "guest", g);
+    }
+    json_object_object_add(res, "started", json_object_new_string(started));
+    json_object_object_add(res, "finished", json_object_new_string(finished));
+    json_object_object_add(res, "verdict", json_object_new_string(verdict));
+    json_object_object_add(res, "expected_verdict", json_object_new_string(expected));
+    json_object_object_add(res, "reason", json_object_new_string(reason));
+    json_object *tm = json_object_new_object();
+    json_object_object_add(tm, "total", json_object_new_double(0));
+    json_object_object_add(res, "timings", tm);
+    json_object_object_add(res, "steps", json_object_new_array());
+    json_object *cap = json_object_new_object();
+    json_object_object_add(cap, "ladder", json_object_new_array());
+    json_object_object_add(cap, "method", json_object_new_string("none"));
+    json_object_object_add(res, "capture", cap);
+    json_object_object_add(res, "recorded_by", json_object_new_string("crashlab serve"));
+    bool ok = true;
+    if (mkdir(partial, CL_DIR_MODE_PASS) < 0 && errno != EEXIST)
+        ok = cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot create '%s'", partial);
+    ok = ok && cl_result_write(partial, final, res, errp);
+    json_object_put(res);
+    return ok;
 }

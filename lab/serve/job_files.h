@@ -27,4 +27,12 @@ bool cl_job_write_json(const char *dir, const cl_job *j, cl_error **errp);
 /* verdict, expected verdict and reason of <dir>/result.json; empty strings when there is none. */
 void cl_job_read_result(const char *dir, char *verdict, size_t vlen, char *expected, size_t elen, char *reason, size_t rlen);
 
+/* When an attempt ended without recording a run (killed before it could, cancelled at
+ * start, never started because the host failed), the daemon records one for it, so that
+ * every job that ends has a run directory with a verdict: result.json (schema of
+ * results/README.md, "recorded_by": "crashlab serve") and junit.xml, written in
+ * <attempts>/.<run_id>.partial and renamed to <attempts>/<run_id>. */
+bool cl_job_write_stand_in(const char *attempts_dir, const cl_job *j, const char *verdict, const char *reason,
+                           cl_error **errp);
+
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon_priv.h"
+#include "util/fileio.h"
 #include "util/proc.h"
 #include "virt/domain.h"
 #include "virt/domxml.h"
@@ -93,7 +94,7 @@ static bool meta_has_id(const char *meta, const char *rid)
 static int destroy_in_child(const char *uri, const char *slotdir, const char *rid)
 {
     CL_AUTOPTR(cl_error) err = NULL;
-    CL_AUTOPTR(cl_virt) v = cl_virt_open(uri, slotdir, &err);
+    CL_AUTOPTR(cl_virt) v = cl_virt_open_by(uri, slotdir, cl_now() + 50, &err);   /* the daemon gives up at 60 s */
     if (!v) {
         fprintf(stderr, "crashlab serve: recovery: %s\n", err->msg);
         return 255;
@@ -119,7 +120,7 @@ static int destroy_in_child(const char *uri, const char *slotdir, const char *ri
     return destroyed > 200 ? 200 : destroyed;
 }
 
-int cl_recover_destroy_domains(cl_daemon *d, const char *hostname, int slot, const char *run_id)
+pid_t cl_recover_start_cleanup(cl_daemon *d, const char *hostname, int slot, const char *run_id)
 {
     cl_host *h = cl_hosts_find(&d->hosts, hostname);
     if (!h) {
@@ -130,10 +131,19 @@ int cl_recover_destroy_domains(cl_daemon *d, const char *hostname, int slot, con
     char slotdir[PATH_MAX];
     cl_sched_slot_dir(d, h->name, slot, slotdir, sizeof(slotdir));
     pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        _exit(destroy_in_child(h->uri, slotdir, run_id));
+    }
+    return pid < 0 ? -1 : pid;
+}
+
+int cl_recover_destroy_domains(cl_daemon *d, const char *hostname, int slot, const char *run_id)
+{
+    pid_t pid = cl_recover_start_cleanup(d, hostname, slot, run_id);
     if (pid < 0)
         return -1;
-    if (pid == 0)
-        _exit(destroy_in_child(h->uri, slotdir, run_id));
     int status = 0;
     for (int i = 0; i < 1200; i++) {
         pid_t r = waitpid(pid, &status, WNOHANG);

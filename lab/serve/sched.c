@@ -36,11 +36,44 @@ static double wall_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void save(cl_daemon *d, cl_job *j)
+/* A failed write (a full disk, an I/O error) is never taken as done: the caller keeps the
+ * row's old state in mind, and no new attempt starts for a few seconds. */
+static bool save(cl_daemon *d, cl_job *j)
 {
     CL_AUTOPTR(cl_error) err = NULL;
-    if (!cl_queue_update(d->q, j, &err))
-        cl_daemon_log(d, "job %lld: %s", (long long)j->id, err->msg);
+    if (cl_queue_update(d->q, j, &err))
+        return true;
+    cl_daemon_log(d, "job %lld: the queue could not be written (%s); retrying in 5 s", (long long)j->id, err->msg);
+    d->queue_retry_at = cl_now() + 5;
+    return false;
+}
+
+static void set_str(char **field, const char *v)
+{
+    free(*field);
+    *field = v && v[0] ? strdup(v) : NULL;
+}
+
+static void publish(cl_daemon *d, cl_job *j);
+static bool apply(cl_daemon *d, cl_job *j, const cl_settle_in *in);
+
+/* The one way a job ends: its state, verdict and reason, a run directory with a verdict
+ * in results/ (the run's, or one the daemon records for it), then the row. The log says
+ * it ended only once the row says so. */
+bool cl_sched_close(cl_daemon *d, cl_job *j, cl_job_state state, const char *verdict, const char *reason)
+{
+    j->state = state;
+    set_str(&j->verdict, verdict);
+    set_str(&j->reason, reason);
+    j->finished = wall_now();
+    j->pid = 0;
+    j->pid_start = 0;
+    publish(d, j);
+    if (!save(d, j))
+        return false;
+    cl_daemon_log(d, "job %lld: %s, verdict %s after %d attempt(s)%s%s", (long long)j->id, cl_job_state_to_string(state),
+                  verdict && verdict[0] ? verdict : "none", j->attempts, reason && reason[0] ? ": " : "", reason ? reason : "");
+    return true;
 }
 
 static cl_daemon_child *kid_by_pid(cl_daemon *d, pid_t pid)
@@ -80,14 +113,18 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
     cl_sched_slot_dir(d, h->name, slot, slotdir, sizeof(slotdir));
     cl_job_log_path(d->state, j->id, logpath, sizeof(logpath));
     if (!cl_mkdir_p(slotdir, 0711, &err) || !cl_job_scenario_path(d->state, j, scen, sizeof(scen), &err)) {
-        j->attempts--;
-        j->state = CL_JOB_DONE;
-        free(j->verdict);
-        j->verdict = strdup("infra-error");
-        free(j->reason);
-        j->reason = strdup(err->msg);
-        j->finished = wall_now();
-        save(d, j);
+        /* Nothing started: an infrastructure error of this attempt (a full disk is retried
+         * like any other), settled by the same rule as a failed run. */
+        free(j->run_id);
+        j->run_id = strdup(rid);
+        free(j->host);
+        j->host = strdup(h->name);
+        j->slot = slot;
+        j->started = wall_now();
+        cl_settle_in in = { .exit_code = 3, .verdict = "", .run_reason = err->msg, .job_id = j->id,
+                            .attempt = j->attempts, .max_attempts = j->max_attempts,
+                            .cancel_requested = j->cancel_requested, .backoff = d->backoff };
+        apply(d, j, &in);
         return false;
     }
     /* The run enforces the scenario's timeouts itself; the daemon only catches a run that
@@ -108,7 +145,12 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
     j->started = wall_now();
     j->pid = 0;
     j->pid_start = 0;
-    save(d, j);
+    if (!save(d, j)) {
+        /* Never start an attempt the queue does not know about: the same run id would
+         * start again on the next tick. */
+        json_object_put(opts);
+        return false;
+    }
 
     char *argv[32];
     int argc = 0;
@@ -124,6 +166,12 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
     if (h->uri) {
         append_arg(argv, &argc, "--connect");
         append_arg(argv, &argc, h->uri);
+    }
+    /* A remote host's dumps come home through its pool (lab/run/remote.h). */
+    const char *dpool = h->dump_pool ? h->dump_pool : h->guest_pool;
+    if (dpool && h->uri && !cl_virt_uri_is_local(h->uri)) {
+        append_arg(argv, &argc, "--dump-pool");
+        append_arg(argv, &argc, dpool);
     }
     const char *guest = h->guest_dir ? h->guest_dir : cl_json_str(opts, "guest", NULL);
     if (guest) {
@@ -167,12 +215,6 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
             _exit(3);
         sigset_t none;
         sigemptyset(&none);
-    /* A remote host's dumps come home through its pool (lab/run/remote.h). */
-    const char *dpool = h->dump_pool ? h->dump_pool : h->guest_pool;
-    if (dpool && h->uri && !cl_virt_uri_is_local(h->uri)) {
-        append_arg(argv, &argc, "--dump-pool");
-        append_arg(argv, &argc, dpool);
-    }
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
         int nul = open("/dev/null", O_RDONLY);
@@ -198,7 +240,7 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
     }
     j->pid = pid;
     j->pid_start = cl_proc_start_time(pid);
-    save(d, j);
+    save(d, j);   /* if this fails, recovery finds the attempt by its run id */
     cl_daemon_child *k = &d->kids[d->nkids++];
     *k = (cl_daemon_child){ .job = j->id, .pid = pid, .host = h, .slot = slot, .mem = j->memory_mb, .vcpus = j->vcpus,
                             .deadline = cl_now() + limit };
@@ -232,9 +274,44 @@ static cl_host *pick_host(cl_daemon *d, const cl_job *j, bool *ever)
     return best;
 }
 
+/* Rows the queue says are running but no child of ours runs: their settle could not be
+ * written (a full disk), or their child was lost. Settled again from what they recorded,
+ * so that no job stays "running" with a dead pid once the queue can be written again. */
+static void reconcile(cl_daemon *d)
+{
+    cl_job **jobs = NULL;
+    size_t n = 0;
+    CL_AUTOPTR(cl_error) err = NULL;
+    if (!cl_queue_list(d->q, CL_JOB_RUNNING, &jobs, &n, &err)) {
+        cl_daemon_log(d, "%s", err->msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cl_job *j = jobs[i];
+        bool ours = false;
+        for (int k = 0; k < d->nkids && !ours; k++)
+            ours = d->kids[k].job == j->id;
+        if (ours)
+            continue;
+        if (j->pid > 0 && j->pid_start && cl_proc_start_time((pid_t)j->pid) == j->pid_start)
+            continue;   /* alive and not ours: recovery's business at the next start */
+        cl_daemon_log(d, "job %lld: the queue still said running (run %s); settling it from its result", (long long)j->id,
+                      j->run_id ? j->run_id : "none");
+        cl_sched_settle(d, j, CL_SCHED_EXIT_UNKNOWN);
+    }
+    cl_job_list_free(jobs, n);
+}
+
 void cl_sched_tick(cl_daemon *d, double mono_now)
 {
-    (void)mono_now;
+    if (mono_now < d->queue_retry_at)
+        return;
+    if (mono_now >= d->next_reconcile) {
+        d->next_reconcile = mono_now + 5;
+        reconcile(d);
+        if (mono_now < d->queue_retry_at)
+            return;
+    }
     if (d->stopping || d->nkids >= d->max_running)
         return;
     cl_job **jobs = NULL;
@@ -247,21 +324,15 @@ void cl_sched_tick(cl_daemon *d, double mono_now)
     double now = wall_now();
     for (size_t i = 0; i < n && d->nkids < d->max_running && d->nkids < CL_DAEMON_MAX_RUNNING; i++) {
         cl_job *j = jobs[i];
-        if (j->not_before > now)
+        if (j->not_before > now || cl_now() < d->queue_retry_at)
             continue;
         bool ever = false;
         cl_host *h = pick_host(d, j, &ever);
         if (!h) {
             if (!ever) {
-                j->state = CL_JOB_DONE;
-                free(j->verdict);
-                j->verdict = strdup("infra-error");
-                free(j->reason);
-                if (asprintf(&j->reason, "no host can hold a guest of %u MiB and %u vCPUs", j->memory_mb, j->vcpus) < 0)
-                    j->reason = NULL;
-                j->finished = now;
-                save(d, j);
-                cl_daemon_log(d, "job %lld: %s", (long long)j->id, j->reason ? j->reason : "too big");
+                char why[160];
+                snprintf(why, sizeof(why), "no host can hold a guest of %u MiB and %u vCPUs", j->memory_mb, j->vcpus);
+                cl_sched_close(d, j, CL_JOB_DONE, "infra-error", why);
             }
             continue;
         }
@@ -273,97 +344,89 @@ void cl_sched_tick(cl_daemon *d, double mono_now)
     cl_job_list_free(jobs, n);
 }
 
-/* Moves a finished attempt's run directory to its final place, with job.json beside it. */
+/* Moves a finished attempt's run directory to its final place, with job.json beside it.
+ * An attempt that recorded nothing gets a run directory the daemon writes for it (the
+ * job's verdict and reason), so that every job that ran has one. */
 static void publish(cl_daemon *d, cl_job *j)
 {
     if (!j->run_id)
-        return;
+        return;   /* never started (cancelled while queued, too big for every host) */
     char from[PATH_MAX], to[PATH_MAX];
     snprintf(from, sizeof(from), "%s/%s", d->attempts_dir, j->run_id);
     snprintf(to, sizeof(to), "%s/%s", d->results, j->run_id);
     struct stat st;
-    if (stat(from, &st) < 0 || !S_ISDIR(st.st_mode))
+    if (stat(to, &st) == 0 && S_ISDIR(st.st_mode) && stat(from, &st) < 0) {
+        /* Published by an earlier settle whose queue write failed. */
+        set_str(&j->result_dir, to);
         return;
-    free(j->result_dir);
-    j->result_dir = strdup(to);
+    }
     CL_AUTOPTR(cl_error) err = NULL;
+    if (stat(from, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        if (!cl_job_write_stand_in(d->attempts_dir, j, j->verdict ? j->verdict : "infra-error",
+                                   j->reason ? j->reason : "no result was recorded", &err)) {
+            cl_daemon_log(d, "job %lld: cannot record a result for run %s: %s", (long long)j->id, j->run_id, err->msg);
+            return;
+        }
+    }
+    set_str(&j->result_dir, to);
     if (!cl_job_write_json(from, j, &err))
         cl_daemon_log(d, "job %lld: %s", (long long)j->id, err->msg);
     if (rename(from, to) < 0) {
         cl_daemon_log(d, "job %lld: cannot move '%s' to '%s': %s", (long long)j->id, from, to, strerror(errno));
-        free(j->result_dir);
-        j->result_dir = strdup(from);
+        set_str(&j->result_dir, from);
     }
 }
 
-void cl_sched_settle(cl_daemon *d, cl_job *j, int exit_code)
+/* Carries out the settle decision for j. */
+static bool apply(cl_daemon *d, cl_job *j, const cl_settle_in *in)
 {
-    double now = wall_now();
-    char rdir[PATH_MAX];
-    snprintf(rdir, sizeof(rdir), "%s/%s", d->attempts_dir, j->run_id ? j->run_id : "?");
-    char verdict[32] = "", expected[32] = "", reason[1024] = "";
-    cl_job_read_result(rdir, verdict, sizeof(verdict), expected, sizeof(expected), reason, sizeof(reason));
-    bool unknown = exit_code == CL_SCHED_EXIT_UNKNOWN;
-    if (unknown)
-        exit_code = !verdict[0] ? -1 : !strcmp(verdict, "infra-error") ? 3 : !strcmp(verdict, expected) ? 0 : 1;
+    cl_settle_out out;
+    cl_settle_decide(in, &out);
+    j->exit_code = out.exit_code;
     j->pid = 0;
     j->pid_start = 0;
-    j->exit_code = exit_code;
-    free(j->verdict);
-    j->verdict = verdict[0] ? strdup(verdict) : NULL;
-
-    bool infra = !verdict[0] || !strcmp(verdict, "infra-error") || exit_code == 3 || exit_code < 0;
-    if (exit_code == 2 && !verdict[0]) {
-        /* Bad input: another attempt would be refused the same way. */
-        infra = false;
-        free(j->verdict);
-        j->verdict = strdup("infra-error");
-        snprintf(reason, sizeof(reason), "crashlab run refused the job (exit 2): see `crashlab logs %lld`", (long long)j->id);
-    }
-    if (!reason[0])
-        snprintf(reason, sizeof(reason), "%s", unknown || exit_code < 0 ? "the attempt's process was lost" : "no result was recorded");
-
-    if (d->stopping && !j->cancel_requested && infra) {
-        /* Our own shutdown interrupted it: not the job's fault, it keeps its attempt. */
+    if (out.next != CL_JOB_QUEUED)
+        return cl_sched_close(d, j, out.next, out.verdict, out.reason);
+    if (!out.count_attempt)
         j->attempts--;
-        j->state = CL_JOB_QUEUED;
-        j->not_before = 0;
-        free(j->reason);
-        j->reason = strdup("interrupted by a daemon shutdown; queued again");
-        save(d, j);
-        return;
-    }
-    free(j->reason);
-    if (j->cancel_requested) {
-        j->state = CL_JOB_CANCELLED;
-        j->reason = strdup("cancelled while running");
-    } else if (infra && j->attempts < j->max_attempts) {
-        double wait = d->backoff;
-        for (int k = 1; k < j->attempts && wait < 86400; k++)
-            wait *= 2;
-        j->state = CL_JOB_QUEUED;
-        j->not_before = now + wait;
-        if (asprintf(&j->reason, "attempt %d: %s; retry in %.0f s", j->attempts, reason, wait) < 0)
-            j->reason = NULL;
-        save(d, j);
+    j->state = CL_JOB_QUEUED;
+    j->not_before = out.count_attempt ? wall_now() + out.delay : 0;
+    set_str(&j->verdict, out.verdict);
+    set_str(&j->reason, out.reason);
+    if (!save(d, j))
+        return false;
+    if (out.count_attempt)
         cl_daemon_log(d, "job %lld: attempt %d was an infrastructure error (%s); retry in %.0f s", (long long)j->id,
-                      j->attempts, reason, wait);
+                      j->attempts, in->run_reason && in->run_reason[0] ? in->run_reason : "no result", out.delay);
+    return true;
+}
+
+bool cl_sched_settle(cl_daemon *d, cl_job *j, int exit_code)
+{
+    /* The attempt's result: still among the attempts, or already published by a settle
+     * whose queue write failed. */
+    char rdir[PATH_MAX];
+    snprintf(rdir, sizeof(rdir), "%s/%s", d->attempts_dir, j->run_id ? j->run_id : "?");
+    struct stat st;
+    if (j->run_id && stat(rdir, &st) < 0)
+        snprintf(rdir, sizeof(rdir), "%s/%s", d->results, j->run_id);
+    char verdict[32] = "", expected[32] = "", reason[1024] = "";
+    cl_job_read_result(rdir, verdict, sizeof(verdict), expected, sizeof(expected), reason, sizeof(reason));
+    cl_settle_in in = { .exit_code = exit_code, .verdict = verdict, .expected = expected, .run_reason = reason,
+                        .job_id = j->id, .attempt = j->attempts, .max_attempts = j->max_attempts,
+                        .cancel_requested = j->cancel_requested, .stopping = d->stopping, .backoff = d->backoff };
+    return apply(d, j, &in);
+}
+
+static void settle_child(cl_daemon *d, int64_t id, int code)
+{
+    CL_AUTOPTR(cl_error) err = NULL;
+    CL_AUTOPTR(cl_job) j = cl_queue_get(d->q, id, &err);
+    if (!j) {
+        cl_daemon_log(d, "job %lld: %s", (long long)id, err->msg);
         return;
-    } else if (infra) {
-        j->state = CL_JOB_DONE;
-        free(j->verdict);
-        j->verdict = strdup("infra-error");
-        if (asprintf(&j->reason, "%d attempt(s); last: %s", j->attempts, reason) < 0)
-            j->reason = NULL;
-    } else {
-        j->state = CL_JOB_DONE;
-        j->reason = strdup(reason);
     }
-    j->finished = now;
-    publish(d, j);
-    save(d, j);
-    cl_daemon_log(d, "job %lld: %s, verdict %s after %d attempt(s)", (long long)j->id, cl_job_state_to_string(j->state),
-                  j->verdict ? j->verdict : "none", j->attempts);
+    cl_sched_settle(d, j, code);
 }
 
 void cl_sched_reap(cl_daemon *d)
@@ -373,23 +436,36 @@ void cl_sched_reap(cl_daemon *d)
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         cl_daemon_child *k = kid_by_pid(d, pid);
         if (!k)
-            continue;   /* a helper (domain cleanup) reaped elsewhere */
+            continue;   /* a helper reaped elsewhere */
         int64_t id = k->job;
-        release(d, k);
-        CL_AUTOPTR(cl_error) err = NULL;
-        CL_AUTOPTR(cl_job) j = cl_queue_get(d->q, id, &err);
-        if (!j) {
-            cl_daemon_log(d, "job %lld: %s", (long long)id, err->msg);
+        if (k->cleaning) {
+            int n = WIFEXITED(status) && WEXITSTATUS(status) != 255 ? WEXITSTATUS(status) : -1;
+            int code = k->run_code;
+            cl_daemon_log(d, "job %lld: %d domain(s) of the killed attempt destroyed", (long long)id, n < 0 ? 0 : n);
+            release(d, k);
+            settle_child(d, id, code);
             continue;
         }
-        int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        if (code == -1 && j->run_id && j->host) {
-            /* Killed: it tore nothing down. Its domain goes now, not at the slot's next run. */
-            int n = cl_recover_destroy_domains(d, j->host, j->slot, j->run_id);
-            cl_daemon_log(d, "job %lld: attempt killed by signal %d; %d domain(s) of %s destroyed", (long long)id,
-                          WIFSIGNALED(status) ? WTERMSIG(status) : 0, n < 0 ? 0 : n, j->run_id);
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : CL_SETTLE_EXIT_SIGNAL;
+        if (code == CL_SETTLE_EXIT_SIGNAL) {
+            /* Killed: it tore nothing down. Its domain goes now, not at the slot's next run,
+             * in a helper the loop does not wait for; the slot stays busy until it ends. */
+            CL_AUTOPTR(cl_error) err = NULL;
+            CL_AUTOPTR(cl_job) j = cl_queue_get(d->q, id, &err);
+            pid_t helper = j && j->run_id && j->host ? cl_recover_start_cleanup(d, j->host, j->slot, j->run_id) : -1;
+            cl_daemon_log(d, "job %lld: attempt killed by signal %d%s", (long long)id, WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+                          helper > 0 ? "; destroying its domain" : "");
+            if (helper > 0) {
+                k->pid = helper;
+                k->cleaning = true;
+                k->run_code = code;
+                k->termed = false;
+                k->deadline = cl_now() + 60;
+                continue;
+            }
         }
-        cl_sched_settle(d, j, code);
+        release(d, k);
+        settle_child(d, id, code);
     }
 }
 
@@ -400,6 +476,13 @@ void cl_sched_watchdog(cl_daemon *d)
         cl_daemon_child *k = &d->kids[i];
         if (now < k->deadline)
             continue;
+        if (k->cleaning) {
+            cl_daemon_log(d, "job %lld: the domain cleanup helper (pid %ld) did not end within 60 s; killing it",
+                          (long long)k->job, (long)k->pid);
+            kill(k->pid, SIGKILL);
+            k->deadline = now + 3600;   /* reaped like any child; settled then */
+            continue;
+        }
         cl_daemon_log(d, "job %lld: attempt (pid %ld) is past its run timeout; %s", (long long)k->job, (long)k->pid,
                       k->termed ? "killing it" : "stopping it");
         kill(k->pid, k->termed ? SIGKILL : SIGTERM);
@@ -411,6 +494,6 @@ void cl_sched_watchdog(cl_daemon *d)
 void cl_sched_signal(cl_daemon *d, int64_t job, int sig)
 {
     for (int i = 0; i < d->nkids; i++)
-        if (d->kids[i].job == job)
+        if (d->kids[i].job == job && !d->kids[i].cleaning)
             kill(d->kids[i].pid, sig);
 }

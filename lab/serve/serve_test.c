@@ -12,10 +12,12 @@
 #include "job_files.h"
 #include "matrix.h"
 #include "proto.h"
+#include "settle.h"
 #include "queue.h"
 #include "report.h"
 #include "runs.h"
 #include "scenario/scenario.h"
+#include "util/fileio.h"
 
 static void test_hosts_parse(void)
 {
@@ -297,7 +299,7 @@ static void test_read_line_bounded(void)
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
     CHECK(write(sv[0], "{\"op\":\"ping\"}\nrest", 18) == 18);
     CL_AUTOPTR(cl_error) err = NULL;
-    CL_AUTOFREE char *line = cl_serve_read_line(sv[1], 100, &err);
+    CL_AUTOFREE char *line = cl_serve_read_line(sv[1], 100, 0, &err);
     CHECK_STR(line, "{\"op\":\"ping\"}");
     /* A line longer than the cap is refused, never truncated into something else. */
     static char big[20000];
@@ -305,15 +307,90 @@ static void test_read_line_bounded(void)
     CHECK(write(sv[0], big, sizeof(big)) == (ssize_t)sizeof(big));
     close(sv[0]);
     CL_AUTOPTR(cl_error) e2 = NULL;
-    CHECK(cl_serve_read_line(sv[1], 8192, &e2) == NULL && e2 && e2->code == CL_ERR_FORMAT);
+    CHECK(cl_serve_read_line(sv[1], 8192, 0, &e2) == NULL && e2 && e2->code == CL_ERR_FORMAT);
     close(sv[1]);
     /* EOF before a newline. */
     CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
     CHECK(write(sv[0], "partial", 7) == 7);
     close(sv[0]);
     CL_AUTOPTR(cl_error) e3 = NULL;
-    CHECK(cl_serve_read_line(sv[1], 100, &e3) == NULL && e3 && e3->code == CL_ERR_IO);
+    CHECK(cl_serve_read_line(sv[1], 100, 0, &e3) == NULL && e3 && e3->code == CL_ERR_IO);
     close(sv[1]);
+    /* A peer that never answers: the read ends at its deadline, not later. */
+    CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+    CL_AUTOPTR(cl_error) e4 = NULL;
+    double t0 = cl_now();
+    CHECK(cl_serve_read_line(sv[1], 100, t0 + 0.3, &e4) == NULL && e4 && e4->code == CL_ERR_TIMEOUT);
+    CHECK(cl_now() - t0 >= 0.29 && cl_now() - t0 < 2);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+
+/* The retry and back-off rule, one row per case (settle.h). */
+static void test_settle_policy(void)
+{
+    static const struct {
+        int exit_code;
+        const char *verdict, *expected, *reason;
+        int attempt, max;
+        bool cancel, stopping;
+        cl_job_state next;
+        bool counts;
+        double delay;
+        const char *out_verdict, *reason_prefix;
+        int out_exit;
+    } rows[] = {
+        /* a real verdict closes the job, expected or not; test failures are never retried */
+        { 0, "expected-crash", "expected-crash", "panic as expected", 1, 3, false, false, CL_JOB_DONE, true, 0, "expected-crash", "panic as expected", 0 },
+        { 1, "unexpected-crash", "pass", "oops", 1, 3, false, false, CL_JOB_DONE, true, 0, "unexpected-crash", "oops", 1 },
+        /* infra-error: retried with back-off doubling per attempt, then closed with the count */
+        { 3, "infra-error", "pass", "QEMU went away", 1, 3, false, false, CL_JOB_QUEUED, true, 10, "infra-error", "attempt 1: QEMU went away; retry in 10 s", 3 },
+        { 3, "infra-error", "pass", "QEMU went away", 2, 3, false, false, CL_JOB_QUEUED, true, 20, "infra-error", "attempt 2: ", 3 },
+        { 3, "infra-error", "pass", "QEMU went away", 3, 3, false, false, CL_JOB_DONE, true, 0, "infra-error", "3 attempt(s); last: QEMU went away", 3 },
+        /* exit 3 without a result (the disk was full): infrastructure, retried */
+        { 3, "", "", "", 1, 3, false, false, CL_JOB_QUEUED, true, 10, "", "attempt 1: no result was recorded", 3 },
+        /* killed by a signal, nothing recorded */
+        { CL_SETTLE_EXIT_SIGNAL, "", "", "", 1, 1, false, false, CL_JOB_DONE, true, 0, "infra-error", "1 attempt(s); last: the attempt's process was lost", -1 },
+        /* exit 2 with nothing recorded: refused input, closed at once */
+        { 2, "", "", "", 1, 3, false, false, CL_JOB_DONE, true, 0, "infra-error", "crashlab run refused the job (exit 2)", 2 },
+        /* recovery: the exit code comes from the recorded result */
+        { CL_SETTLE_EXIT_UNKNOWN, "pass", "pass", "ok", 1, 3, false, false, CL_JOB_DONE, true, 0, "pass", "ok", 0 },
+        { CL_SETTLE_EXIT_UNKNOWN, "hang", "pass", "hung", 1, 3, false, false, CL_JOB_DONE, true, 0, "hang", "hung", 1 },
+        { CL_SETTLE_EXIT_UNKNOWN, "", "", "", 2, 3, false, false, CL_JOB_QUEUED, true, 20, "", "attempt 2: the attempt's process was lost", -1 },
+        /* our own shutdown: queued again, the attempt given back */
+        { 3, "infra-error", "pass", "interrupted", 1, 3, false, true, CL_JOB_QUEUED, false, 0, "", "interrupted by a daemon shutdown", 3 },
+        /* ... but a real verdict reached during shutdown still closes the job */
+        { 0, "pass", "pass", "fine", 1, 3, false, true, CL_JOB_DONE, true, 0, "pass", "fine", 0 },
+        /* cancelled while running: ends cancelled, always with a verdict */
+        { 1, "infra-error", "pass", "interrupted", 1, 3, true, false, CL_JOB_CANCELLED, true, 0, "infra-error", "cancelled while running (attempt 1: interrupted)", 1 },
+        { CL_SETTLE_EXIT_SIGNAL, "", "", "", 1, 3, true, true, CL_JOB_CANCELLED, true, 0, "infra-error", "cancelled while running", -1 },
+        { 0, "expected-crash", "expected-crash", "crashed", 2, 3, true, false, CL_JOB_CANCELLED, true, 0, "expected-crash", "cancelled while running (attempt 2: crashed)", 0 },
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        cl_settle_in in = { .exit_code = rows[i].exit_code, .verdict = rows[i].verdict, .expected = rows[i].expected,
+                            .run_reason = rows[i].reason, .job_id = 7, .attempt = rows[i].attempt,
+                            .max_attempts = rows[i].max, .cancel_requested = rows[i].cancel, .stopping = rows[i].stopping,
+                            .backoff = 10 };
+        cl_settle_out out;
+        cl_settle_decide(&in, &out);
+        if (out.next != rows[i].next || out.count_attempt != rows[i].counts || out.delay != rows[i].delay ||
+            strcmp(out.verdict, rows[i].out_verdict) || strncmp(out.reason, rows[i].reason_prefix, strlen(rows[i].reason_prefix)) ||
+            out.exit_code != rows[i].out_exit)
+            printf("# settle row %zu: next %d counts %d delay %g verdict '%s' exit %d reason '%s'\n", i, out.next,
+                   out.count_attempt, out.delay, out.verdict, out.exit_code, out.reason);
+        CHECK(out.next == rows[i].next);
+        CHECK(out.count_attempt == rows[i].counts);
+        CHECK(out.delay == rows[i].delay);
+        CHECK_STR(out.verdict, rows[i].out_verdict);
+        CHECK(!strncmp(out.reason, rows[i].reason_prefix, strlen(rows[i].reason_prefix)));
+        CHECK(out.exit_code == rows[i].out_exit);
+    }
+    /* the back-off never grows past a day, however many attempts */
+    cl_settle_in in = { .exit_code = 3, .verdict = "infra-error", .attempt = 40, .max_attempts = 99, .backoff = 10 };
+    cl_settle_out out;
+    cl_settle_decide(&in, &out);
+    CHECK(out.next == CL_JOB_QUEUED && out.delay == 86400);
 }
 
 int main(void)
@@ -327,5 +404,6 @@ int main(void)
     RUN_TEST(test_compare);
     RUN_TEST(test_split_params);
     RUN_TEST(test_read_line_bounded);
+    RUN_TEST(test_settle_policy);
     TEST_EXIT();
 }

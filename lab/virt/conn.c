@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +215,124 @@ static void on_agent(virConnectPtr conn, virDomainPtr dom, int state, int reason
         push_event(v, name, CL_VEV_AGENT_DISCONNECTED, reason, "disconnected");
 }
 
+/* Set from a signal handler (cl_virt_interrupt_opens): a connect in progress gives up. */
+static volatile sig_atomic_t opens_interrupted;
+
+void cl_virt_interrupt_opens(void)
+{
+    opens_interrupted = 1;
+}
+
+/* virConnectOpen in a thread of its own, so that the caller can give up on a libvirt that
+ * accepts the connection and never answers (virConnectOpen has no timeout of its own and
+ * blocks signals' effect: measured 953 s). The thread owns the struct once abandoned:
+ * whoever finishes last frees it, and a connection that arrives too late is closed. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    char *uri;
+    bool pin;            /* start the embedded driver on one CPU (see cl_virt_open_by) */
+    bool done, abandoned;
+    virConnectPtr conn;
+    char err[512];
+} opener;
+
+static void opener_free(opener *o)
+{
+    pthread_mutex_destroy(&o->lock);
+    pthread_cond_destroy(&o->cond);
+    free(o->uri);
+    free(o);
+}
+
+static void *open_thread(void *arg)
+{
+    opener *o = arg;
+    if (o->pin) {
+        /* The embedded driver probes QEMU's capabilities unless its cache is valid, and
+         * the cache is keyed on the host CPUID, which differs between this machine's CPUs
+         * (measured: 8 s of re-probing on about half of all runs). The probe runs in this
+         * thread and what it starts inherits its CPU set. */
+        cpu_set_t all, one;
+        if (sched_getaffinity(0, sizeof(all), &all) == 0) {
+            for (int i = 0; i < CPU_SETSIZE; i++) {
+                if (CPU_ISSET(i, &all)) {
+                    CPU_ZERO(&one);
+                    CPU_SET(i, &one);
+                    sched_setaffinity(0, sizeof(one), &one);
+                    break;
+                }
+            }
+        }
+    }
+    virConnectPtr conn = virConnectOpen(o->uri);
+    char err[512] = "";
+    if (!conn) {
+        virErrorPtr e = virGetLastError();   /* thread-local: copied here */
+        snprintf(err, sizeof(err), "%s", e && e->message ? e->message : "unknown libvirt error");
+    }
+    pthread_mutex_lock(&o->lock);
+    bool abandoned = o->abandoned;
+    o->conn = conn;
+    o->done = true;
+    snprintf(o->err, sizeof(o->err), "%s", err);
+    pthread_cond_broadcast(&o->cond);
+    pthread_mutex_unlock(&o->lock);
+    if (abandoned) {
+        if (conn)
+            virConnectClose(conn);
+        opener_free(o);
+    }
+    return NULL;
+}
+
+/* Opens uri by the deadline (cl_now() based; 0: none); NULL with the error set when libvirt
+ * refuses, does not answer in time, or a signal asked us to stop. */
+static virConnectPtr open_by(const char *uri, bool pin, double deadline, cl_error **errp)
+{
+    opener *o = calloc(1, sizeof(*o));
+    if (!o || !(o->uri = strdup(uri))) {
+        free(o);
+        return cl_error_set(errp, CL_ERR_NOMEM, "out of memory"), NULL;
+    }
+    pthread_mutex_init(&o->lock, NULL);
+    pthread_cond_init(&o->cond, NULL);
+    o->pin = pin;
+    pthread_t t;
+    if (pthread_create(&t, NULL, open_thread, o) != 0) {
+        opener_free(o);
+        return cl_error_set(errp, CL_ERR_VIRT, "cannot start a thread to connect to '%s'", uri), NULL;
+    }
+    pthread_detach(t);
+    double t0 = cl_now();
+    pthread_mutex_lock(&o->lock);
+    while (!o->done && !opens_interrupted && (!deadline || cl_now() < deadline)) {
+        /* Wake every 100 ms: the signal handler cannot signal a condition variable. */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000 * 1000;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&o->cond, &o->lock, &ts);
+    }
+    if (!o->done) {
+        o->abandoned = true;   /* the thread frees it, and closes a late connection */
+        pthread_mutex_unlock(&o->lock);
+        if (opens_interrupted)
+            return cl_error_set(errp, CL_ERR_INTERRUPTED, "interrupted"), NULL;
+        return cl_error_set(errp, CL_ERR_TIMEOUT, "libvirt at '%s' did not answer within %.0f s (the run's deadline)", uri,
+                            cl_now() - t0), NULL;
+    }
+    virConnectPtr conn = o->conn;
+    if (!conn)
+        cl_error_set(errp, CL_ERR_VIRT, "cannot connect to '%s': %s", uri, o->err);
+    pthread_mutex_unlock(&o->lock);
+    opener_free(o);
+    return conn;
+}
+
 static pthread_once_t event_impl_once = PTHREAD_ONCE_INIT;
 static int event_impl_rc;
 static void event_impl_init(void)
@@ -223,6 +342,11 @@ static void event_impl_init(void)
 }
 
 cl_virt *cl_virt_open(const char *uri, const char *state_dir, cl_error **errp)
+{
+    return cl_virt_open_by(uri, state_dir, 0, errp);
+}
+
+cl_virt *cl_virt_open_by(const char *uri, const char *state_dir, double deadline, cl_error **errp)
 {
     CL_AUTOFREE char *def = NULL;
     if (!uri) {
@@ -255,38 +379,28 @@ cl_virt *cl_virt_open(const char *uri, const char *state_dir, cl_error **errp)
     }
     v->loop_running = true;
 
-    /* The embedded driver probes QEMU's capabilities unless its cache is valid, and the
-     * cache is keyed on the host CPUID, which differs between this machine's CPUs (measured:
-     * 8 s of re-probing on about half of all runs). Start it on the first allowed CPU. */
-    cpu_set_t old, one;
-    bool pinned = false;
-    if (strstr(uri, "/embed") && sched_getaffinity(0, sizeof(old), &old) == 0) {
-        for (int i = 0; i < CPU_SETSIZE; i++) {
-            if (CPU_ISSET(i, &old)) {
-                CPU_ZERO(&one);
-                CPU_SET(i, &one);
-                pinned = sched_setaffinity(0, sizeof(one), &one) == 0;
-                break;
-            }
-        }
-    }
-    long holder = strstr(uri, "/embed") ? embedded_root_busy(uri, 30) : 0;
+    bool embedded = strstr(uri, "/embed") != NULL;
+    double busy_wait = 30;
+    if (deadline && deadline - cl_now() < busy_wait)
+        busy_wait = deadline - cl_now() > 0 ? deadline - cl_now() : 0;
+    long holder = embedded ? embedded_root_busy(uri, busy_wait) : 0;
     if (holder) {
-        if (pinned)
-            sched_setaffinity(0, sizeof(old), &old);
-        cl_error_set(errp, CL_ERR_VIRT, "the embedded libvirt root of '%s' stayed in use by process %ld for 30 s",
-                     uri, holder);
+        cl_error_set(errp, CL_ERR_VIRT, "the embedded libvirt root of '%s' stayed in use by process %ld for %.0f s",
+                     uri, holder, busy_wait);
         cl_virt_close(v);
         return NULL;
     }
-    v->conn = virConnectOpen(uri);
-    if (pinned)
-        sched_setaffinity(0, sizeof(old), &old);
+    v->conn = open_by(uri, embedded, deadline, errp);
     if (!v->conn) {
-        cl_virt_error(errp, "cannot connect to '%s'", uri);
         cl_virt_close(v);
         return NULL;
     }
+    /* Every later call on a remote connection is bounded too: libvirt's keepalive closes
+     * a connection whose daemon stops answering (5 s interval, 3 missed: ~20 s), and the
+     * call in progress fails instead of waiting for ever. Not supported by the embedded
+     * driver, which has no peer to lose. */
+    if (!embedded)
+        virConnectSetKeepAlive(v->conn, 5, 3);
     char *canon = virConnectGetURI(v->conn);
     v->uri = canon ? canon : strdup(uri);
     v->embedded = strstr(uri, "/embed") != NULL;
@@ -331,6 +445,19 @@ void cl_virt_close(cl_virt *v)
     pthread_cond_destroy(&v->cond);
     free(v->uri);
     free(v);
+}
+
+bool cl_virt_uri_is_local(const char *uri)
+{
+    if (!uri)
+        return true;
+    /* Files named in the domain XML (kernel, console log, sockets) must be on this host:
+     * a transport other than a UNIX socket, or a host name in the URI, says they are not
+     * (qemu+tcp://127.0.0.1/ too: a daemon on this machine may still see other files). */
+    if (strchr(uri, '+') && strncmp(uri, "qemu+unix", 9))
+        return false;
+    const char *s = strstr(uri, "://");
+    return !s || !strncmp(s, ":///", 4);
 }
 
 virConnectPtr cl_virt_conn(cl_virt *v) { return v->conn; }
@@ -413,16 +540,3 @@ bool cl_virt_interrupted(cl_virt *v)
 {
     return v->interrupted;
 }
-bool cl_virt_uri_is_local(const char *uri)
-{
-    if (!uri)
-        return true;
-    /* Files named in the domain XML (kernel, console log, sockets) must be on this host:
-     * a transport other than a UNIX socket, or a host name in the URI, says they are not
-     * (qemu+tcp://127.0.0.1/ too: a daemon on this machine may still see other files). */
-    if (strchr(uri, '+') && strncmp(uri, "qemu+unix", 9))
-        return false;
-    const char *s = strstr(uri, "://");
-    return !s || !strncmp(s, ":///", 4);
-}
-

@@ -40,6 +40,16 @@ char *cl_virt_default_uri(const char *state_dir, cl_error **errp);
 /* Opens uri (NULL: default under state_dir), starts the event loop thread and registers
  * for lifecycle and agent events of every domain. */
 cl_virt *cl_virt_open(const char *uri, const char *state_dir, cl_error **errp);
+
+/* The same, by an absolute deadline (cl_now() based; 0: none): a libvirt that accepts and
+ * never answers, or a signal (cl_virt_interrupt_opens), ends the wait with CL_ERR_TIMEOUT or
+ * CL_ERR_INTERRUPTED ("interrupted"); the connecting thread is abandoned, not waited for.
+ * Remote connections get libvirt's keepalive, so later calls fail when the daemon stops
+ * answering instead of blocking for ever. */
+cl_virt *cl_virt_open_by(const char *uri, const char *state_dir, double deadline, cl_error **errp);
+
+/* Async-signal-safe: every cl_virt_open* in progress gives up at once (a run's SIGTERM). */
+void cl_virt_interrupt_opens(void);
 void cl_virt_close(cl_virt *v);
 CL_DEFINE_AUTOPTR_FUNC(cl_virt, cl_virt_close)
 
@@ -47,6 +57,8 @@ virConnectPtr cl_virt_conn(cl_virt *v);
 const char *cl_virt_uri(cl_virt *v);     /* the canonical URI libvirt reports */
 bool cl_virt_is_embedded(cl_virt *v);
 bool cl_virt_is_local(cl_virt *v);       /* files named in the XML are on this host */
+/* The same, from the URI alone (NULL: the embedded driver, local), before connecting. */
+bool cl_virt_uri_is_local(const char *uri);
 
 /* Waits until an event for the named domain arrives (any kind in mask, a bit set
  * (1u << kind)), or until the absolute deadline (cl_now() based). Returns true with *ev
@@ -57,8 +69,6 @@ bool cl_virt_wait_event(cl_virt *v, const char *domain, unsigned mask, double de
 void cl_virt_forget(cl_virt *v, const char *domain);
 
 /* Versions of libvirt (library), the driver and the hypervisor, as "9.0.0" etc. */
-/* The same, from the URI alone (NULL: the embedded driver, local), before connecting. */
-bool cl_virt_uri_is_local(const char *uri);
 bool cl_virt_versions(cl_virt *v, char lib[32], char hv[32], cl_error **errp);
 
 /* Converts libvirt's last error into *errp with a prefix and returns false. */

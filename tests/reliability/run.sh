@@ -21,7 +21,7 @@ inputs() {
 before=$(inputs)
 
 # Longest first, so that the short ones fill the gaps.
-order=(bad-agent daemon-kill kill-qemu disk-full bad-scenarios fuzz)
+order=(bad-agent daemon-kill kill-qemu disk-full hostile hostile-serve bad-scenarios fuzz)
 scripts=()
 for n in "${order[@]}"; do [[ -f tests/reliability/$n.sh ]] && scripts+=("$n"); done
 for f in tests/reliability/*.sh; do
