@@ -27,6 +27,14 @@ virsh -q -c "$uri" domxml-to-native qemu-argv "$xml" >"$work/argv" 2>"$work/argv
 check "libvirt makes a QEMU command line with the Hyper-V crash MSRs" grep -q "hv-crash" "$work/argv"
 check "... with q35 and the pvpanic device" grep -q "pvpanic" "$work/argv"
 check "... with the lab's SMBIOS strings" grep -q "manufacturer=crashlab" "$work/argv"
+# Issue 18: never qemu64 (no SSE4.2/POPCNT: Windows 11 24H2 reboots in a loop). Under TCG a
+# named model QEMU's TCG implements completely, with both features required.
+check "... with a named CPU model carrying SSE4.2 and POPCNT, not qemu64" \
+    bash -c "grep -Eq -- '-cpu Westmere[^ ]*' '$work/argv' && ! grep -q 'qemu64' '$work/argv'"
+check "QEMU's TCG implements every feature of that model (-cpu Westmere,enforce starts)" \
+    bash -c "timeout 20 qemu-system-x86_64 -accel tcg -machine q35 -cpu Westmere,+sse4.2,+popcnt,enforce -display none -nodefaults -S -monitor none -serial none & p=\$!; sleep 3; kill -0 \$p && kill \$p"
+"$CRASHLAB" run scenarios/windows/bugcheck.yaml --print-xml --accel kvm --image "$work/base.qcow2" --state "$work/st" --quiet >"$work/kvm.xml" 2>/dev/null
+check "under KVM the CPU is host-passthrough" grep -q "<cpu mode='host-passthrough'" "$work/kvm.xml"
 
 # A real start, to the firmware: the agent never answers (there is no Windows), so the run
 # ends as infra-error, but only after QEMU ran the XML.
@@ -44,6 +52,8 @@ if [ -f "$res" ]; then
     if [ "$(json "$res" 'd["host"]["accelerator"]')" = tcg ]; then
         check "firmware run: vpindex/stimer dropped under TCG with a warning ($w)" grep -q "vpindex and stimer" <<<"$w"
     fi
+    check "firmware run: result.json records the guest CPU model (Westmere under TCG)" \
+        test "$(json "$res" 'd["host"].get("cpu_model")')" = "$([ "$(json "$res" 'd["host"]["accelerator"]')" = tcg ] && echo Westmere || echo host-passthrough)"
     check "firmware run: the UEFI firmware ran (console)" grep -aq -E "BdsDxe|UEFI|Shell" "$work/res/win-firmware/console.log"
     check "firmware run: overlay in the run directory" test -s "$work/res/win-firmware/disk.qcow2"
     check "firmware run: overlay is backed by the base" grep -q "$work/base.qcow2" <<<"$(qemu-img info "$work/res/win-firmware/disk.qcow2")"

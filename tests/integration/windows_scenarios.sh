@@ -55,5 +55,12 @@ for f in $faults; do
     fi
     check "crashlab run --print-xml $f.yaml: UEFI domain, 4096 MiB, 2 vCPUs, a qcow2 disk" $good
 done
+# Issue 18.5: the DPC watchdog faults get no relaxed timing (it tells Windows to disable
+# watchdog timeouts); every other scenario keeps it.
+for f in $faults; do
+    case $f in dpc-watchdog-*) want=0 ;; *) want=1 ;; esac
+    check "$f: <relaxed/> $([ $want = 0 ] && echo absent || echo present) in its domain" \
+        test "$(grep -c "<relaxed state='on'/>" "$T/$f.xml")" = $want
+done
 
 [ "$fails" -eq 0 ]

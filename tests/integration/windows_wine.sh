@@ -73,6 +73,24 @@ check "the unsigned image does not verify (the check can fail)" \
 x86_64-w64-mingw32-objdump -p "$AGENT" >"$T/agent.pe"
 check "labagent.exe is a console program (subsystem 3)" grep -Eq '^Subsystem[[:space:]]+00000003' "$T/agent.pe"
 
+# --- symbols: a PDB beside the .sys, the signed image's CodeView record pointing at it --
+llvm-readobj --coff-debug-directory "$SYS" >"$T/dbg" 2>&1
+check "labfault.sys (signed) has a CodeView record naming labfault.pdb, not a build path" \
+    grep -Eq 'PDBFileName: labfault.pdb$' "$T/dbg"
+llvm-pdbutil dump --summary "$OUT/labfault.pdb" >"$T/pdb" 2>&1
+# The record's GUID bytes are the PDB's GUID in Windows byte order; the ages must agree too.
+check "the record's GUID and age are the PDB's (llvm-pdbutil)" python3 - "$T/dbg" "$T/pdb" <<'PY'
+import re, sys, uuid
+dbg, pdb = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+raw = bytes(int(x, 16) for x in re.search(r"PDBGUID: \(([0-9A-F ]+)\)", dbg).group(1).split())
+age = int(re.search(r"PDBAge: (\d+)", dbg).group(1))
+g = uuid.UUID(re.search(r"GUID: \{([0-9A-F-]+)\}", pdb).group(1))
+sys.exit(0 if raw == g.bytes_le and age == int(re.search(r"Age: (\d+)", pdb).group(1)) else 1)
+PY
+llvm-pdbutil dump --publics "$OUT/labfault.pdb" >"$T/publics" 2>&1
+check "the PDB names the driver's functions (DriverEntry, lf_fire, lf_hang_fire)" \
+    bash -c "grep -q 'DriverEntry' '$T/publics' && grep -q 'lf_fire' '$T/publics' && grep -q 'lf_hang_fire' '$T/publics'"
+
 # --- a private Wine ----------------------------------------------------------------
 mkdir -p "$WINEPREFIX"
 : >"$LOG"
@@ -143,6 +161,35 @@ agent "$T/i" install-driver 'C:\windows\system32\drivers\labfault.sys'; rc=$?
 check "install-driver again is idempotent (service exists, running)" \
     test "$rc" = 0 -a "$(json "$T/i" 'd["created"]')" = false
 
+# --- labagent check: what the image has, which rungs are unavailable ----------------------
+agent "$T/k" check; rc=$?
+check "check: win-dmp unavailable without the fwcfg device and driver, and says why" \
+    test "$rc $(json "$T/k" 'd["rungs"]["win-dmp"]["available"]') $(json "$T/k" '"fw_cfg" in d["rungs"]["win-dmp"]["why"]')" = "0 false true"
+check "check: no special pool, NMICrashDump not set: the nmi rung is unavailable" \
+    test "$(json "$T/k" 'd["verifier"]["special_pool"]') $(json "$T/k" 'd["rungs"]["nmi"]["available"]')" = "false false"
+# The device's DACL (SYSTEM and Administrators only): DriverEntry fails unless
+# ZwSetSecurityObject took it, so the driver running is the check here. Wine answers a
+# security query on a handle to the device with the file's empty descriptor, not the
+# device's, so what `check` reads back is only printed; on Windows it is
+# D:P(A;;FA;;;SY)(A;;FA;;;BA).
+echo "# device_sddl as Wine reports it: '$(json "$T/k" 'd.get("device_sddl")')'"
+wine64 reg add 'HKLM\SYSTEM\CurrentControlSet\Enum\ACPI\QEMU0002\1' /v Service /d FwCfg /f >>"$LOG" 2>&1
+agent "$T/k" check
+check "check: the fw_cfg device alone is not enough (no FwCfg service)" \
+    test "$(json "$T/k" 'd["rungs"]["win-dmp"]["available"]') $(json "$T/k" 'd["devices"]["fwcfg"]["device"]')" = "false true"
+wine64 reg add 'HKLM\SYSTEM\CurrentControlSet\Services\FwCfg' /v Start /t REG_DWORD /d 3 /f >>"$LOG" 2>&1
+agent "$T/d" configure-dump kernel nmi=1 autoreboot=0 special_pool_tag=LabF
+agent "$T/k" check
+check "check: device + driver bound: win-dmp available; NMICrashDump=1: nmi available" \
+    test "$(json "$T/k" 'd["rungs"]["win-dmp"]["available"]') $(json "$T/k" 'd["rungs"]["nmi"]["available"]')" = "true true"
+check "check: AutoReboot=0 makes the guest-dump rung unavailable, saying why" \
+    test "$(json "$T/k" 'd["rungs"]["guest-dump"]["available"]') $(json "$T/k" '"AutoReboot=0" in d["rungs"]["guest-dump"]["why"]')" = "false true"
+check "check: special pool on tag LabF is seen (needs_met)" \
+    test "$(json "$T/k" 'd["needs_met"]')" = "['special-pool', 'nmi-dump']"
+agent "$T/d" configure-dump kernel autoreboot=1
+agent "$T/k" check
+check "check: AutoReboot=1 makes it available" test "$(json "$T/k" 'd["rungs"]["guest-dump"]["available"]')" = true
+
 # --- IOCTL contract -------------------------------------------------------------------
 agent "$T/p" probe-ioctl
 sent=$(json "$T/p" 'd["probes_sent"]')
@@ -152,6 +199,50 @@ check "well-sized ARM requests with bad parameters are refused (STATUS_INVALID_P
     test "$(json "$T/p" 'all(b["status"]=="0xc000000d" for b in d["bad_params"]) and len(d["bad_params"])==8')" = true
 agent "$T/s" status
 check "refused requests left nothing armed" test "$(json "$T/s" 'd["state"]')" = idle
+# Every IOCTL needs FILE_WRITE_ACCESS: the I/O manager (Windows', and Wine's) refuses one
+# on a read-only handle with STATUS_ACCESS_DENIED before the driver runs.
+check "an IOCTL on a handle opened without write access is refused (0xc0000022)" \
+    test "$(json "$T/p" 'd.get("readonly_status")')" = 0xc0000022
+
+# --- the ground-truth block, as a dump reader finds it ---------------------------------
+# Under Wine the driver's pool is winedevice.exe's heap: the block the agent names is read
+# from that process's memory, put in a synthetic full dump, and `crashlab inspect` must
+# find it there and agree with STATUS.
+agent "$T/a" arm hang-irp-cancel timeout_ms=5
+agent "$T/f" fire
+agent "$T/s" status
+wdpid=""
+for p in $(pgrep -f winedevice.exe); do
+    tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx "WINEPREFIX=$WINEPREFIX" && wdpid=$p
+done
+addr=$(json "$T/s" 'd["ground_truth"]["gt_block"]')
+python3 - "$wdpid" "$addr" "$T/gt.dmp" <<'PY' 2>>"$LOG"
+import struct, sys
+pid, addr, out = int(sys.argv[1]), int(sys.argv[2], 16), sys.argv[3]
+with open("/proc/%d/mem" % pid, "rb") as m:
+    m.seek(addr)
+    block = m.read(568)
+hdr = bytearray(b"PAGE" * (0x2000 // 4))
+hdr[4:8] = b"DU64"
+struct.pack_into("<II", hdr, 0x08, 15, 19041)
+struct.pack_into("<I", hdr, 0x30, 0x8664)
+struct.pack_into("<II", hdr, 0x34, 1, 0x80)
+struct.pack_into("<I", hdr, 0x88, 1)                   # one run of one page: pfn 0x10
+struct.pack_into("<QQQ", hdr, 0x90, 1, 0x10, 1)
+struct.pack_into("<I", hdr, 0xf98, 1)                  # full dump
+page = bytearray(4096)
+page[0x200:0x200 + len(block)] = block
+struct.pack_into("<Q", hdr, 0xfa0, 0x2000 + 4096)
+open(out, "wb").write(bytes(hdr) + bytes(page))
+PY
+build/crashlab inspect --json "$T/gt.dmp" >"$T/gti.json" 2>>"$LOG"
+check "the dump reader finds the driver's ground-truth block (read from winedevice.exe, pid ${wdpid:-none})" \
+    test "$(json "$T/gti.json" 'd["windows"]["labfault_ground_truth"]["address"]')" = "$addr"
+check "... and it agrees with STATUS: fault, state, IRP, firing thread" \
+    test "$(json "$T/gti.json" '(lambda g: " ".join([g["fault"], g["state"], g["items"]["irp"], g["items"]["fire_thread"]]))(d["windows"]["labfault_ground_truth"])')" = \
+         "hang-irp-cancel done $(json "$T/s" 'd["ground_truth"]["irp"]+" "+d["ground_truth"]["fire_thread"]')"
+check "... with the fire path's return addresses" \
+    test "$(json "$T/gti.json" 'len(d["windows"]["labfault_ground_truth"]["fire_frames"]) > 0')" = True
 
 # --- ARM reports ground truth for every fault ---------------------------------------------
 declare -A keys=(
