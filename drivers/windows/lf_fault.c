@@ -237,6 +237,27 @@ static NTSTATUS lf_finish(PIRP irp, NTSTATUS st)
     return st;
 }
 
+/* The fire path's return addresses by its frame pointers (the driver keeps them), within
+ * the thread's stack: used when RtlCaptureStackBackTrace finds none (Wine's cannot unwind
+ * through the driver host's kernel-mode frames). */
+static ULONG lf_walk_frames(ULONG64 *frames, ULONG max)
+{
+    ULONG_PTR lo = 0, hi = 0;
+    ULONG_PTR *fp = __builtin_frame_address(0);
+    ULONG n = 0;
+
+    IoGetStackLimits(&lo, &hi);
+    while (n < max && (ULONG_PTR)fp >= lo && (ULONG_PTR)fp + 2 * sizeof(ULONG_PTR) <= hi &&
+           !((ULONG_PTR)fp & (sizeof(ULONG_PTR) - 1))) {
+        ULONG_PTR *next = (ULONG_PTR *)fp[0];
+        frames[n++] = fp[1];
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+    return n;
+}
+
 NTSTATUS lf_fire(PIRP irp)
 {
     struct labfault_request req;
@@ -247,6 +268,8 @@ NTSTATUS lf_fire(PIRP irp)
 
     for (ULONG i = 0; i < nframes; i++)
         frames[i] = (ULONG64)(ULONG_PTR)raw[i];
+    if (nframes == 0)
+        nframes = lf_walk_frames(frames, LABFAULT_GT_MAX_FRAMES);
 
     KeAcquireSpinLock(&lf.lock, &irql);
     if (lf.gt.state != LABFAULT_STATE_ARMED) {
