@@ -397,7 +397,7 @@ static bool apply(cl_daemon *d, cl_job *j, const cl_settle_in *in)
         return false;
     if (out.count_attempt)
         cl_daemon_log(d, "job %lld: attempt %d was an infrastructure error (%s); retry in %.0f s", (long long)j->id,
-                      j->attempts, in->run_reason && in->run_reason[0] ? in->run_reason : "no result", out.delay);
+                      j->attempts, out.why, out.delay);
     return true;
 }
 

@@ -386,6 +386,11 @@ static void test_settle_policy(void)
         CHECK(!strncmp(out.reason, rows[i].reason_prefix, strlen(rows[i].reason_prefix)));
         CHECK(out.exit_code == rows[i].out_exit);
     }
+    /* what ended the attempt, for the daemon's log */
+    cl_settle_in lost = { .exit_code = CL_SETTLE_EXIT_UNKNOWN, .verdict = "", .attempt = 1, .max_attempts = 3, .backoff = 1 };
+    cl_settle_out lo;
+    cl_settle_decide(&lost, &lo);
+    CHECK_STR(lo.why, "the attempt's process was lost");
     /* the back-off never grows past a day, however many attempts */
     cl_settle_in in = { .exit_code = 3, .verdict = "infra-error", .attempt = 40, .max_attempts = 99, .backoff = 10 };
     cl_settle_out out;

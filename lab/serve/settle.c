@@ -30,6 +30,7 @@ void cl_settle_decide(const cl_settle_in *in, cl_settle_out *out)
         snprintf(last, sizeof(last), "%s", why);
     else
         snprintf(last, sizeof(last), "%s", unknown || code < 0 ? "the attempt's process was lost" : "no result was recorded");
+    snprintf(out->why, sizeof(out->why), "%s", last);
 
     if (in->stopping && !in->cancel_requested && infra) {
         /* Our own shutdown interrupted it: not the job's fault, it keeps its attempt. */

@@ -40,6 +40,7 @@ typedef struct {
     bool infra;               /* the attempt was an infrastructure error */
     char verdict[32];         /* the job's verdict: the run's, or "infra-error"; "" while queued without one */
     char reason[1200];
+    char why[900];            /* what ended the attempt, for the log */
 } cl_settle_out;
 
 /* The decision; pure. */

@@ -37,7 +37,7 @@ sed 's/memory_mb: 256/memory_mb: 1024/' scenarios/linux/panic.yaml >"$t/big.yaml
 daemon=$!
 for _ in $(seq 300); do "$CRASHLAB" status --state "$st" >/dev/null 2>&1 && break; sleep 0.1; done
 check "limits: a second daemon on the same state is refused" \
-    bash -c "'$CRASHLAB' serve --state '$st' --hosts '$t/hosts.conf' 2>&1 | grep -q 'another daemon owns'"
+    bash -c "'$CRASHLAB' serve --state '$st' --hosts '$t/hosts.conf' 2>&1 | grep -q 'another daemon (pid [0-9]*) owns'"
 check "limits: a host whose guest files cannot be put there is disabled, not fatal" \
     test "$(req '{"op":"hosts"}' | jq -r '[.hosts[]|select(.disabled)|.name]|join(" ")')" = nopool
 ids=$("$CRASHLAB" submit --state "$st" --accel tcg scenarios/linux/clean.yaml "$t/big.yaml")
