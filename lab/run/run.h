@@ -18,7 +18,7 @@ typedef struct {
     const char *scenario_path;
     const char *results_dir;     /* default "results" */
     const char *uri;             /* NULL: the embedded driver under state_dir */
-    const char *state_dir;       /* NULL: $CRASHLAB_STATE, else ~/.cache/crashlab */
+    const char *state_dir;       /* NULL: $CRASHLAB_STATE, else /var/lib/crashlab as root, else ~/.cache/crashlab */
     const char *guest_dir;       /* NULL: $CRASHLAB_GUEST, else build/guest */
     const char *accel;           /* auto | kvm | tcg */
     const char *run_id;          /* NULL: made up */
