@@ -5,7 +5,10 @@ set -u
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 work=$(mktemp -d /tmp/cl-scen.XXXXXX); chmod 755 "$work"
-trap 'rm -rf "$work"' EXIT
+# KEEP_RESULTS=DIR (a new or empty directory) keeps the result directories, dumps included,
+# for the oracle tests to reuse (tests/integration/oracle-open.sh ORACLE_RESULTS=DIR).
+keep() { [ -n "${KEEP_RESULTS:-}" ] && mkdir -p "$KEEP_RESULTS" && mv "$work/results"/t-* "$KEEP_RESULTS"/ 2>/dev/null; }
+trap 'keep; rm -rf "$work"' EXIT
 before=$(guest_sums)
 release=$(json build/guest/manifest.json 'd["kernel_release"]')
 
