@@ -24,7 +24,7 @@ static void test_hosts_parse(void)
     cl_hosts h = { 0 };
     CL_AUTOPTR(cl_error) err = NULL;
     const char *text = "# fleet\n\n[a]\nuri = embedded\nslots = 2\n[b-2]\n  uri = qemu+ssh://lab2/system \nslots=3\n"
-                       "memory_mb = 4096\nvcpus = 4\nguest_pool = cl\n";
+                       "memory_mb = 4096\nvcpus = 4\nguest_pool = cl\ndump_pool = cl-dumps\n";
     CHECK(cl_hosts_parse("h.conf", text, &h, &err));
     CHECK(h.n == 2);
     if (h.n == 2) {
@@ -33,6 +33,8 @@ static void test_hosts_parse(void)
         CHECK_STR(h.v[1].uri, "qemu+ssh://lab2/system");
         CHECK(h.v[1].slots == 3 && h.v[1].memory_mb == 4096 && h.v[1].vcpus == 4);
         CHECK_STR(h.v[1].guest_pool, "cl");
+        CHECK_STR(h.v[1].dump_pool, "cl-dumps");
+        CHECK(h.v[0].dump_pool == NULL);
         CHECK(cl_hosts_find(&h, "b-2") == &h.v[1] && !cl_hosts_find(&h, "c"));
         CHECK(cl_host_fits_ever(&h.v[1], 4096, 4) && !cl_host_fits_ever(&h.v[1], 4097, 1));
         h.v[1].used = 1;
