@@ -190,6 +190,10 @@ for s in panic hung-task; do
         bash -c "[ \"\$(sha256sum '$dump' | cut -d' ' -f1)\" = \"\$(jq -r .dump.sha256 '$r/result.json')\" ] && [ \"\$(stat -c %s '$dump')\" = \"\$(jq -r .dump.bytes '$r/result.json')\" ]"
     check "fleet: $s: QEMU's writer, with the reason, and the host's copy read back and deleted" \
         bash -c "[ \"\$(jq -r .dump.writer.name '$r/result.json')\" = qemu ] && jq -r .dump.writer.why '$r/result.json' | grep -q 'remote host' && [ \"\$(jq -r .dump.remote.spot_checks '$r/result.json')\" = 3 ] && [ \"\$(jq -r .dump.remote.deleted_on_host '$r/result.json')\" = true ]"
+    # QEMU's flattened kdump is made standard after it is written (lab/run/capture_kdump.c):
+    # on a remote run, to the file that came home.
+    check "fleet: $s: the downloaded dump was converted from QEMU's flattened kdump" \
+        bash -c "[ \"\$(jq -r .dump.converted.from '$r/result.json')\" = kdump-zlib-flattened ] && [ \"\$(head -c 8 '$dump')\" = 'KDUMP   ' ]"
     check "fleet: $s: no dump volume left on the host" test -z "$(virsh -c "$uri" vol-list crashlab-dump --details 2>/dev/null | awk 'NR>2 && NF' )"
     check "fleet: $s: the console came over virDomainOpenConsole, live into console.log" \
         bash -c "[ \"\$(jq -r .capture.console.via '$r/result.json')\" = virDomainOpenConsole ] && [ \"\$(jq -r .capture.console.bytes '$r/result.json')\" -gt 1000 ] && grep -q 'Linux version' '$r/console.log'"
