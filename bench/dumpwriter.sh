@@ -13,7 +13,7 @@ bench_dump_writer() {
     for mb in ${BENCH_DUMP_SIZES:-256 1024 4096}; do
         scen=$work/dump-$mb.yaml
         # A bigger guest boots slower under TCG: give it the time.
-        sed -e "s/memory_mb: [0-9]*/memory_mb: $mb/" -e 's/timeouts: {boot: [0-9]*/timeouts: {boot: 600/' "$SCEN" >"$scen"
+        sed -e "s/memory_mb: [0-9]*/memory_mb: $mb/" -e 's/timeouts: {boot: [0-9]*/timeouts: {boot: 600/' -e 's/run: [0-9]*}/run: 1800}/' "$SCEN" >"$scen"
         note "dump writer: $mb MiB guest"
         if ! CRASHLAB_DUMP_ALSO=kdump-zlib,elf "$CRASHLAB" run "$scen" --dump-format kdump-zstd --accel "$ACCEL" \
             --state "$work/st1" --results "$work/dumpres" --run-id "dump$mb" --quiet >"$work/dump$mb.out" 2>"$work/dump$mb.err"; then

@@ -202,7 +202,7 @@ static bool parse_timeouts(const yctx *c, const yt_node *t, cl_scenario *s)
 static bool parse_capture(const yctx *c, const yt_node *cap, cl_scenario *s)
 {
     bool win = s->profile == CL_PROFILE_WINDOWS;
-    s->dump_format = win ? CL_DUMPFMT_WIN_DMP : CL_DUMPFMT_KDUMP_ZLIB;
+    s->dump_format = win ? CL_DUMPFMT_WIN_DMP : CL_DUMPFMT_KDUMP_ZSTD;
     s->screenshot = win;
     s->nmi_on_hang = true;
     s->guest_dump = win;

@@ -36,10 +36,10 @@ typedef enum {
 } cl_verdict;
 
 typedef enum {
-    CL_DUMPFMT_KDUMP_ZLIB,   /* default for Linux */
+    CL_DUMPFMT_KDUMP_ZLIB,   /* QEMU's kdump, zlib pages; what kdump-zstd falls back to */
     CL_DUMPFMT_ELF,
     CL_DUMPFMT_WIN_DMP,      /* QEMU's win-dmp, Windows only */
-    CL_DUMPFMT_KDUMP_ZSTD,   /* the lab's own writer (lab/virt/memdump.h), Linux only */
+    CL_DUMPFMT_KDUMP_ZSTD,   /* the lab's own writer (lab/virt/memdump.h): default for Linux */
     CL_DUMPFMT_NONE,
     CL_DUMPFMT_LAST
 } cl_dump_format;

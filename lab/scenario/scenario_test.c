@@ -65,7 +65,7 @@ static void test_defaults_linux(void)
     CHECK(s->firmware == CL_FIRMWARE_BIOS);
     CHECK(!s->tpm);
     CHECK(s->t_boot == 120 && s->t_step == 60 && s->t_observe == 60 && s->t_run == 600);
-    CHECK(s->dump_format == CL_DUMPFMT_KDUMP_ZLIB);
+    CHECK(s->dump_format == CL_DUMPFMT_KDUMP_ZSTD);
     CHECK(!s->screenshot);
     CHECK(s->nmi_on_hang);
     CHECK(s->nsteps == 2);

@@ -23,8 +23,13 @@
 
 #define KERNEL_MAP 0xffffffff80000000ull /* x86-64 __START_KERNEL_map: __pa_symbol(x) = x - it + phys_base */
 
+#define PM_PRESENT (1ull << 63)
+#define PM_SWAPPED (1ull << 62)
+#define PM_BATCH 512u
+
 typedef struct {
     long pid;
+    int pagemap;                 /* /proc/PID/pagemap, -1 when it cannot be opened */
     const cl_memdump_section *sec;
     const uint64_t *hva;
     size_t n;
@@ -135,6 +140,41 @@ static bool find_qemu_pid(const char *name, long *pid, cl_error **errp)
     return true;
 }
 
+static bool read_remote(const qemu_mem *m, uint64_t remote, unsigned char *b, size_t len, uint64_t gpa, cl_error **errp)
+{
+    while (len) {
+        struct iovec l = { b, len }, r = { (void *)(uintptr_t)remote, len };
+        ssize_t n = process_vm_readv((pid_t)m->pid, &l, 1, &r, 1, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return cl_error_set_errno(errp, CL_ERR_VIRT, n < 0 ? errno : EIO,
+                                      "memdump: cannot read guest memory at 0x%llx from QEMU process %ld",
+                                      (unsigned long long)gpa, m->pid);
+        b += n;
+        len -= (size_t)n;
+        remote += (uint64_t)n;
+        gpa += (uint64_t)n;
+    }
+    return true;
+}
+
+/* Which of npages pages from remote are in QEMU's memory (present or swapped). A page QEMU
+ * never touched reads as zeros, and reading it through process_vm_readv would make the
+ * kernel allocate it (a pinned read of the zero page is unshared): 8.6 s and 1 GiB of RSS
+ * for an untouched 1 GiB guest, measured here. False when pagemap cannot be read. */
+static bool present_map(const qemu_mem *m, uint64_t remote, size_t npages, uint64_t *pm)
+{
+    if (m->pagemap < 0)
+        return false;
+    ssize_t n = pread(m->pagemap, pm, npages * 8, (off_t)(remote / CL_KW_PAGE * 8));
+    if (n != (ssize_t)(npages * 8))
+        return false;
+    for (size_t j = 0; j < npages; j++)
+        pm[j] = pm[j] & (PM_PRESENT | PM_SWAPPED) ? 1 : 0;
+    return true;
+}
+
 static bool qemu_read(void *ctx, uint64_t gpa, void *buf, size_t len, cl_error **errp)
 {
     const qemu_mem *m = ctx;
@@ -144,18 +184,30 @@ static bool qemu_read(void *ctx, uint64_t gpa, void *buf, size_t len, cl_error *
             continue;
         unsigned char *b = buf;
         uint64_t remote = m->hva[i] + (gpa - s->gpa);
+        uint64_t pm[PM_BATCH];
         while (len) {
-            struct iovec l = { b, len }, r = { (void *)(uintptr_t)remote, len };
-            ssize_t n = process_vm_readv((pid_t)m->pid, &l, 1, &r, 1, 0);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                return cl_error_set_errno(errp, CL_ERR_VIRT, n < 0 ? errno : EIO,
-                                          "memdump: cannot read guest memory at 0x%llx from QEMU process %ld",
-                                          (unsigned long long)gpa, m->pid);
+            size_t n = len < PM_BATCH * CL_KW_PAGE ? len : PM_BATCH * CL_KW_PAGE;
+            size_t np = n / CL_KW_PAGE;
+            if (n % CL_KW_PAGE || remote % CL_KW_PAGE || !present_map(m, remote, np, pm)) {
+                if (!read_remote(m, remote, b, n, gpa, errp))
+                    return false;
+            } else {
+                for (size_t j = 0; j < np;) {
+                    size_t k = j;
+                    while (k < np && pm[k] == pm[j])
+                        k++;
+                    size_t off = j * CL_KW_PAGE, run = (k - j) * CL_KW_PAGE;
+                    if (!pm[j])
+                        memset(b + off, 0, run);
+                    else if (!read_remote(m, remote + off, b + off, run, gpa + off, errp))
+                        return false;
+                    j = k;
+                }
+            }
             b += n;
-            len -= (size_t)n;
-            remote += (uint64_t)n;
+            remote += n;
+            gpa += n;
+            len -= n;
         }
         return true;
     }
@@ -175,12 +227,21 @@ static bool find_vmcoreinfo(const qemu_mem *m, unsigned char **note, size_t *len
     for (size_t i = 0; ok && i < m->n; i++) {
         for (uint64_t off = 0; off < m->sec[i].len; off += (uint64_t)BATCH * CL_KW_PAGE) {
             size_t k = (size_t)((m->sec[i].len - off) / CL_KW_PAGE < BATCH ? (m->sec[i].len - off) / CL_KW_PAGE : BATCH);
+            uint64_t pm[BATCH];
+            uint64_t base = m->hva[i] + off;
+            if (!present_map(m, base, k, pm))
+                for (size_t j = 0; j < k; j++)
+                    pm[j] = 1;
+            size_t nio = 0;
             for (size_t j = 0; j < k; j++) {
-                l[j] = (struct iovec){ heads[j], HEAD };
-                r[j] = (struct iovec){ (void *)(uintptr_t)(m->hva[i] + off + j * CL_KW_PAGE), HEAD };
+                memset(heads[j], 0, HEAD);
+                if (!pm[j])
+                    continue; /* never touched: zeros, no note */
+                l[nio] = (struct iovec){ heads[j], HEAD };
+                r[nio++] = (struct iovec){ (void *)(uintptr_t)(base + j * CL_KW_PAGE), HEAD };
             }
-            ssize_t got = process_vm_readv((pid_t)m->pid, l, k, r, k, 0);
-            if (got != (ssize_t)(k * HEAD)) {
+            ssize_t got = nio ? process_vm_readv((pid_t)m->pid, l, nio, r, nio, 0) : 0;
+            if (got != (ssize_t)(nio * HEAD)) {
                 free(heads), free(l), free(r);
                 return cl_error_set_errno(errp, CL_ERR_VIRT, got < 0 ? errno : EIO,
                                           "memdump: cannot read guest memory from QEMU process %ld", m->pid);
@@ -303,7 +364,10 @@ static bool dump_paused(virDomainPtr dom, const char *path, int threads, cl_memd
     long pid = 0;
     if (!prepare(dom, sec, &nsec, hva, &pid, errp))
         return false;
-    qemu_mem m = { pid, sec, hva, nsec };
+    char pmpath[64];
+    snprintf(pmpath, sizeof(pmpath), "/proc/%ld/pagemap", pid);
+    CL_AUTOCLOSE pmfd = open(pmpath, O_RDONLY | O_CLOEXEC);
+    qemu_mem m = { pid, pmfd, sec, hva, nsec };
     cl_kw_source src = { &m, qemu_read };
     CL_AUTOFREE unsigned char *notes = NULL;
     size_t nlen = 0;

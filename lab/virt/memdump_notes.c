@@ -50,6 +50,10 @@ static bool parse_seg(const char *blk, int i, cl_memdump_cpu *c)
     } else if (sscanf(p, "%x %llx %x %x", &sel, &base, &limit, &flags) != 4) {
         return false;
     }
+    /* HMP prints flags & 0x00ffff00; QEMU keeps the descriptor's high dword, whose low
+     * byte is base[23:16]. TR and LDT are loaded from the GDT, so it can be put back. */
+    if (i == SEG_TR || i == SEG_LDT)
+        flags |= (unsigned)(base >> 16) & 0xffu;
     c->seg[i].selector = sel;
     c->seg[i].base = base;
     c->seg[i].limit = limit;

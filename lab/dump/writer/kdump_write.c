@@ -12,6 +12,7 @@
  * and writes at it (pwrite), while the others go on compressing.
  */
 #include "dump/writer/kdump_write.h"
+#include "util/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,7 +108,7 @@ static size_t compress_chunk(job *j, ZSTD_CCtx *cc, const chunk *c, const unsign
                              size_t outcap, uint64_t *zeros, uint64_t *raws)
 {
     size_t pos = 0;
-    int level = j->p->level > 0 ? j->p->level : 1;
+    int level = j->p->level ? j->p->level : 1;
     for (uint32_t i = 0; i < c->npages; i++) {
         const unsigned char *pg = in + (size_t)i * CL_KW_PAGE;
         unsigned char *d = j->desc + (c->first + i) * sizeof(kdump_page_desc);
@@ -322,15 +323,16 @@ bool cl_kdump_write(const char *path, const cl_kw_params *p, const cl_kw_source 
     uint64_t desc_off = (uint64_t)(1 + sub_hdr_size) * CL_KW_PAGE + 2 * bitmap_len;
 
     char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof(tmp), "%s.partial", path) >= (int)sizeof(tmp))
-        return cl_error_set(errp, CL_ERR_INVAL, "kdump-write: path too long: '%s'", path);
     job j;
     memset(&j, 0, sizeof(j));
     j.p = p;
     j.src = src;
-    j.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (j.fd < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "kdump-write: cannot create '%s'", tmp);
+    /* A fresh name, O_EXCL|O_NOFOLLOW: the output directory may be writable by others. */
+    j.fd = cl_file_create_temp(path, CL_FILE_MODE, tmp, sizeof(tmp), errp);
+    if (j.fd < 0) {
+        cl_error_prefix(errp, "kdump-write");
+        return false;
+    }
     j.zero_off = desc_off + npages * sizeof(kdump_page_desc);
     j.data_off = j.zero_off + CL_KW_PAGE;
     j.desc = malloc(npages * sizeof(kdump_page_desc));
