@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
+#include "util/fileio.h"
 #include "util/names.h"
 #include "util/reaper.h"
 #include "run_priv.h"
@@ -13,6 +15,9 @@ static void on_signal(int sig)
 {
     (void)sig;
     cl_run_interrupted = 1;
+    /* The reaper was killed: tear down and record, but never hang on without it. */
+    if (cl_reaper_orphaned())
+        alarm(60);
     cl_virt_interrupt_opens();   /* a connect in progress gives up */
     cl_virt *v = cl_run_current_virt;
     if (v)
@@ -44,6 +49,15 @@ static void usage(FILE *f)
 
 int cl_cmd_run(int argc, char **argv)
 {
+    /* Before anything else: a SIGTERM in the first milliseconds (a scheduler that changed
+     * its mind) must end as a recorded "interrupted" run, never as a silent exit 143. The
+     * reaper inherits these handlers but keeps the signals blocked and forwards them. */
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    cl_file_set_interrupt(&cl_run_interrupted);
     cl_run_opts o = { 0 };
     static const struct option longopts[] = {
         { "results", required_argument, NULL, 'r' }, { "connect", required_argument, NULL, 'c' },
@@ -84,15 +98,15 @@ int cl_cmd_run(int argc, char **argv)
         return 2;
     }
     o.scenario_path = argv[optind];
+    CL_AUTOPTR(cl_error) err = NULL;
+    if (!cl_run_opts_check(&o, &err)) {
+        fprintf(stderr, "crashlab run: %s\n", err->msg);
+        return 2;
+    }
     /* A run starts QEMU: reap it ourselves (lab/util/reaper.h). */
     int status;
     if (!o.print_xml && !cl_reaper_fork(&status))
         return status;
-    struct sigaction sa = { .sa_handler = on_signal };
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
     json_object *res = NULL;
     int rc = cl_run_execute(&o, o.json ? &res : NULL);
     if (res) {

@@ -18,6 +18,8 @@
 #include "result.h"
 #include "run_priv.h"
 #include "util/fileio.h"
+#include "util/names.h"
+#include "util/text.h"
 #include "virt/accel.h"
 #include "virt/domain.h"
 #include "virt/domxml.h"
@@ -65,7 +67,11 @@ void cl_run_progress(cl_run_ctx *c, const char *phase, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "[%6.1fs] %-9s %s\n", cl_now() - c->t0, phase, msg);
+    /* Progress lines carry guest text (reasons, titles, agent errors): no escape sequence
+     * of the guest's ever reaches the user's terminal. */
+    char shown[sizeof(msg) * 2];
+    cl_text_terminal(msg, shown, sizeof(shown));
+    fprintf(stderr, "[%6.1fs] %-9s %s\n", cl_now() - c->t0, phase, shown);
 }
 
 void cl_run_phase_end(cl_run_ctx *c, const char *phase)
@@ -163,7 +169,7 @@ bool cl_run_input_sha256(cl_run_ctx *c, const char *path, char hex[65], cl_error
     if (!cl_sha256_file(path, hex, NULL, errp))
         return false;
     /* Only a cache: a state directory it cannot be written to costs the hash next time. */
-    if (cl_mkdir_p(dir, 0755, NULL))
+    if (cl_mkdir_p(dir, CL_DIR_MODE_PASS, NULL))
         cl_file_write_atomic(memo, hex, 64, NULL);
     return true;
 }
@@ -181,7 +187,7 @@ static bool stage_guest_file(cl_run_ctx *c, char *path, cl_error **errp)
         return false;
     char dir[PATH_MAX], dst[PATH_MAX + 80];
     snprintf(dir, sizeof(dir), "%s/guest-cache", c->state_dir);
-    if (!cl_mkdir_p(dir, 0755, errp))
+    if (!cl_mkdir_p(dir, CL_DIR_MODE_PASS, errp))
         return false;
     snprintf(dst, sizeof(dst), "%s/%.32s-%s", dir, hex, strrchr(path, '/') + 1);
     if (access(dst, R_OK) != 0) {
@@ -213,7 +219,7 @@ static bool lock_state_dir(cl_run_ctx *c, int *fd, cl_error **errp)
 {
     char path[PATH_MAX + 8];
     snprintf(path, sizeof(path), "%s/lock", c->state_dir);
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, CL_FILE_MODE);
     if (*fd < 0)
         return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot open '%s'", path);
     if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
@@ -227,13 +233,15 @@ static bool lock_state_dir(cl_run_ctx *c, int *fd, cl_error **errp)
         }
         usleep(200 * 1000);
     }
+    if (cl_run_interrupted)
+        return cl_error_set(errp, CL_ERR_INTERRUPTED, "interrupted");
     return cl_error_set(errp, CL_ERR_VIRT, "state directory '%s' stayed in use by another crashlab run", c->state_dir);
 }
 
 /* The embedded driver keeps QEMU's per-domain files under the state directory. */
 static bool check_state_dir(cl_run_ctx *c, cl_error **errp)
 {
-    if (!cl_mkdir_p(c->state_dir, 0755, errp))
+    if (!cl_mkdir_p(c->state_dir, CL_DIR_MODE_PASS, errp))
         return false;
     char blocker[PATH_MAX];
     bool embedded = !c->opts->uri || strstr(c->opts->uri, "/embed");
@@ -621,6 +629,34 @@ static int finish(cl_run_ctx *c, json_object **result)
     return rc;
 }
 
+/* True (with the error the result records) once a signal asked the run to stop. */
+static bool interrupted(cl_error **errp)
+{
+    return cl_run_interrupted && !cl_error_set(errp, CL_ERR_INTERRUPTED, "interrupted");
+}
+
+bool cl_run_opts_check(const cl_run_opts *opts, cl_error **errp)
+{
+    if (opts->accel && strcmp(opts->accel, "auto") && strcmp(opts->accel, "kvm") && strcmp(opts->accel, "tcg"))
+        return cl_error_set(errp, CL_ERR_INVAL, "--accel '%s' is not one of auto, kvm, tcg", opts->accel);
+    if (opts->dump_format) {
+        bool known = false;
+        for (int i = 0; i < CL_DUMPFMT_LAST; i++)
+            known |= !strcmp(opts->dump_format, cl_dump_format_to_string((cl_dump_format)i));
+        if (!known)
+            return cl_error_set(errp, CL_ERR_INVAL, "--dump-format '%s' is not one of kdump-zlib, elf, win-dmp, kdump-zstd, none",
+                                opts->dump_format);
+    }
+    /* The run id becomes a directory name, the domain's metadata and a kernel parameter. */
+    if (opts->run_id && !cl_name_check("--run-id", opts->run_id, errp))
+        return false;
+    if (opts->results_dir && !*opts->results_dir)
+        return cl_error_set(errp, CL_ERR_INVAL, "--results is empty");
+    if (opts->state_dir && !*opts->state_dir)
+        return cl_error_set(errp, CL_ERR_INVAL, "--state is empty");
+    return true;
+}
+
 int cl_run_execute(const cl_run_opts *opts, json_object **result)
 {
     cl_run_ctx ctx = { .opts = opts };
@@ -628,27 +664,29 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     c->t0 = c->phase_t0 = cl_now();
     CL_AUTOPTR(cl_error) err = NULL;
 
-    /* Validate everything before the first libvirt call. */
+    /* Validate everything before the first libvirt call, and the options before the scenario. */
+    if (!cl_run_opts_check(opts, &err)) {
+        fprintf(stderr, "crashlab run: %s\n", err->msg);
+        return 2;
+    }
     c->s = cl_scenario_load(opts->scenario_path, &err);
     if (!c->s) {
         fprintf(stderr, "%s\n", err->msg);
         return 2;
     }
     if (opts->dump_format) {
-        cl_dump_format f = CL_DUMPFMT_LAST;
         for (int i = 0; i < CL_DUMPFMT_LAST; i++)
             if (!strcmp(opts->dump_format, cl_dump_format_to_string((cl_dump_format)i)))
-                f = (cl_dump_format)i;
-        if (f == CL_DUMPFMT_LAST) {
-            fprintf(stderr, "crashlab run: --dump-format '%s' is not one of kdump-zlib, elf, win-dmp, kdump-zstd, none\n", opts->dump_format);
-            cl_scenario_free(c->s);
-            return 2;
-        }
-        c->s->dump_format = f;
+                c->s->dump_format = (cl_dump_format)i;
     }
     if (opts->image) {
         free(c->s->image);
         c->s->image = strdup(opts->image);
+    }
+    if (!cl_scenario_check_files(c->s, CL_AGENT_MAX_UPLOAD, &err)) {
+        fprintf(stderr, "crashlab run: %s\n", err->msg);
+        cl_scenario_free(c->s);
+        return 2;
     }
     CL_AUTOFREE char *state = cl_run_state_dir(opts->state_dir);
     snprintf(c->state_dir, sizeof(c->state_dir), "%s", state ? state : "/tmp/crashlab");
@@ -660,6 +698,13 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
             snprintf(abs, sizeof(abs), "%s/%s", cwd, c->state_dir);
             snprintf(c->state_dir, sizeof(c->state_dir), "%s", abs);
         }
+    }
+    c->remote = !cl_virt_uri_is_local(opts->uri);
+    if (c->remote && c->s->dump_format != CL_DUMPFMT_NONE && !opts->print_xml && (!opts->dump_pool || !*opts->dump_pool)) {
+        fprintf(stderr, "crashlab run: '%s' is a remote host: its dump is written into a storage pool there and brought home; name it with --dump-pool (or use --dump-format none)\n",
+                opts->uri);
+        cl_scenario_free(c->s);
+        return 2;
     }
     const char *gd = opts->guest_dir ? opts->guest_dir : getenv("CRASHLAB_GUEST");
     /* A remote host's guest directory is a path there: never resolved here. */
@@ -695,25 +740,21 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
 
     const char *rdir = opts->results_dir ? opts->results_dir : "results";
     if (!opts->print_xml) {
-        if (!cl_mkdir_p(rdir, 0755, &err) || !realpath(rdir, c->results_dir)) {
+        if (!cl_mkdir_p(rdir, CL_DIR_MODE_PASS, &err) || !realpath(rdir, c->results_dir)) {
             fprintf(stderr, "crashlab run: results directory '%s': %s\n", rdir, err ? err->msg : strerror(errno));
             cl_scenario_free(c->s);
             return 2;
         }
         snprintf(c->partial_dir, sizeof(c->partial_dir), "%s/.%s.partial", c->results_dir, c->run_id);
         snprintf(c->final_dir, sizeof(c->final_dir), "%s/%s", c->results_dir, c->run_id);
-        if (mkdir(c->partial_dir, 0755) < 0) {
-            fprintf(stderr, "crashlab run: cannot create '%s': %s\n", c->partial_dir, strerror(errno));
+        if (mkdir(c->partial_dir, CL_DIR_MODE_PASS) < 0) {
+            int e = errno;
+            fprintf(stderr, "crashlab run: cannot create '%s': %s\n", c->partial_dir, strerror(e));
             cl_scenario_free(c->s);
-            return 2;
+            /* A full or failing disk is the host's problem (exit 3: the daemon retries it),
+             * not bad input (exit 2: closed for good). */
+            return e == ENOSPC || e == EDQUOT || e == EIO || e == ENOMEM ? 3 : 2;
         }
-    c->remote = !cl_virt_uri_is_local(opts->uri);
-    if (c->remote && c->s->dump_format != CL_DUMPFMT_NONE && !opts->print_xml && (!opts->dump_pool || !*opts->dump_pool)) {
-        fprintf(stderr, "crashlab run: '%s' is a remote host: its dump is written into a storage pool there and brought home; name it with --dump-pool (or use --dump-format none)\n",
-                opts->uri);
-        cl_scenario_free(c->s);
-        return 2;
-    }
     } else {
         /* Paths in domain XML must be absolute, also when only printed. */
         char cwd[PATH_MAX];
@@ -740,7 +781,7 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     cl_accel_choice acc = { 0 };
     char sdir[PATH_MAX + 4];
     snprintf(sdir, sizeof(sdir), "%s/s", c->state_dir);
-    if (!opts->print_xml && !cl_mkdir_p(sdir, 0755, &err))
+    if (!opts->print_xml && !cl_mkdir_p(sdir, CL_DIR_MODE_PASS, &err))
         goto infra;
 
     if (kernel[0] && !c->remote) {
@@ -765,10 +806,13 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
         snprintf(acc.accel, sizeof(acc.accel), "%s", kvm ? "kvm" : "tcg");
         goto build_xml;
     }
-    if (!lock_state_dir(c, &state_lock, &err))
+    /* A signal that came before the handlers could act on it (while the scenario loaded,
+     * while the lock was taken, while libvirt opened) ends the run here, recorded. */
+    if (interrupted(&err) || !lock_state_dir(c, &state_lock, &err) || interrupted(&err))
         goto infra;
-    c->v = cl_virt_open(opts->uri, c->state_dir, &err);
-    if (!c->v)
+    /* Bounded by the run's deadline and by SIGTERM: a libvirt that never answers ends the run. */
+    c->v = cl_virt_open_by(opts->uri, c->state_dir, c->deadline, &err);
+    if (!c->v || interrupted(&err))
         goto infra;
     cl_run_current_virt = c->v;
     if (cl_virt_cleanup_stale(c->v, opts->quiet, NULL) > 0)
@@ -828,7 +872,7 @@ build_xml:
     if (!cl_file_write_atomic(xmlpath, xml, strlen(xml), &err))
         goto infra;
     /* QEMU runs as its own user and writes the console into the run directory. */
-    int cfd = open(c->console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int cfd = open(c->console, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CL_FILE_MODE);
     if (cfd >= 0)
         close(cfd);
     cl_run_phase_end(c, "define");
@@ -946,6 +990,14 @@ infra:
     }
     c->obs.infra = true;
     snprintf(c->reason, sizeof(c->reason), "%s", err ? err->msg : "host failure");
+    /* A signal makes whatever was waiting fail (the agent ping, the connect): the run was
+     * interrupted, and that is its reason; what failed is kept as a warning. */
+    if (cl_run_interrupted && strcmp(c->reason, "interrupted")) {
+        char w[sizeof(c->reason) + 32];
+        snprintf(w, sizeof(w), "interrupted while: %s", c->reason);
+        json_object_array_add(c->warnings, json_object_new_string(w));
+        snprintf(c->reason, sizeof(c->reason), "interrupted");
+    }
     rc = finish(c, result);
 out:
     cl_run_current_virt = NULL;

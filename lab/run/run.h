@@ -35,6 +35,10 @@ typedef struct {
 /* The state directory to use (opts, environment, default); caller frees. */
 char *cl_run_state_dir(const char *given);
 
+/* Checks every option before anything is read or started: --accel, --dump-format, --run-id
+ * (lab/util/names.h), empty paths. A false return is exit 2. */
+bool cl_run_opts_check(const cl_run_opts *opts, cl_error **errp);
+
 /* Runs one scenario. Returns the process exit code: 0 when the verdict is what the
  * scenario expected, 1 when it is not, 2 for bad input (nothing run, nothing written),
  * 3 when the run could not be recorded at all. *result (optional) gets result.json. */

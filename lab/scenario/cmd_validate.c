@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "agent/agent.h"
 #include "scenario/scenario.h"
 
 static void usage(FILE *f)
@@ -42,7 +43,7 @@ int cl_cmd_validate(int argc, char **argv)
     for (; i < argc; i++) {
         CL_AUTOPTR(cl_error) err = NULL;
         CL_AUTOPTR(cl_scenario) s = cl_scenario_load(argv[i], &err);
-        if (!s) {
+        if (!s || !cl_scenario_check_files(s, CL_AGENT_MAX_UPLOAD, &err)) {
             fprintf(stderr, "%s\n", err ? err->msg : "out of memory");
             rc = 1;
         } else if (!quiet) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "scenario/scenario_priv.h"
+#include "util/ere.h"
 #include "util/fileio.h"
 
 const yt_node *cl_scenario_opt(const yt_node *map, const char *key, const yt_node **keyp)
@@ -287,8 +288,12 @@ static bool parse_expect(const yctx *c, const yt_node *key, const yt_node *e, cl
             return y_fail(c, v, "expect.kind", "unknown crash kind '%s' (known: %s)", s->expect_kind, list);
     }
     if ((v = cl_scenario_opt(e, "pattern", NULL))) {
-        if (!y_string(c, v, "expect.pattern", 1024, Y_NONEMPTY, &s->expect_pattern))
+        if (!y_string(c, v, "expect.pattern", CL_ERE_MAX_LEN, Y_NONEMPTY, &s->expect_pattern))
             return false;
+        /* Bounded before regcomp: a counted repeat can make it take minutes and gigabytes. */
+        char bound[200];
+        if (!cl_ere_check(s->expect_pattern, bound, sizeof(bound)))
+            return y_fail(c, v, "expect.pattern", "too costly a regular expression: %s", bound);
         regex_t re;
         int rc = regcomp(&re, s->expect_pattern, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {

@@ -145,6 +145,12 @@ typedef struct {
  * is "FILE:LINE:COLUMN: what is wrong" (code CL_ERR_INVAL). */
 cl_scenario *cl_scenario_load(const char *path, cl_error **errp);
 
+/* The host files a loaded scenario names (install steps, guest.image, guest.virtio_iso),
+ * where they exist, are regular files (an image may be a block device) and an install
+ * file is at most max_upload bytes: a FIFO or /dev/zero is refused before anything opens
+ * it. "FILE:LINE: install: ..." (CL_ERR_INVAL). Missing files are not checked here. */
+bool cl_scenario_check_files(const cl_scenario *s, uint64_t max_upload, cl_error **errp);
+
 /* Same, from a buffer; name is used in messages. */
 cl_scenario *cl_scenario_parse(const char *name, const char *data, size_t len, cl_error **errp);
 

@@ -354,6 +354,11 @@ static void test_error_classes(void)
     /* Cases whose tail comes from the C library or whose column counts characters. */
     const char *re = fail_msg(HEAD "expect: {verdict: expected-crash, pattern: 'a{1'}\n");
     CHECK(starts_with(re, "t.yaml:5:44: expect.pattern: not a valid POSIX extended regular expression: "));
+    /* A regex bomb is refused by its bounds (lab/util/ere.h), before regcomp could take 47 s. */
+    const char *bomb = fail_msg(HEAD "expect: {verdict: expected-crash, pattern: 'a{1,32767}'}\n");
+    CHECK(starts_with(bomb, "t.yaml:5:44: expect.pattern: too costly a regular expression: repeat count"));
+    bomb = fail_msg(HEAD "expect: {verdict: expected-crash, pattern: '((a{1,100}){1,100}){1,100}'}\n");
+    CHECK(starts_with(bomb, "t.yaml:5:44: expect.pattern: too costly a regular expression: counted repeats"));
 }
 
 static void test_step_limits(void)

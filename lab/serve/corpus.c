@@ -15,6 +15,7 @@
 #include "proto.h"
 #include "scenario/scenario.h"
 #include "util/fileio.h"
+#include "util/names.h"
 
 static json_object *jstr(const char *s)
 {
@@ -113,6 +114,13 @@ json_object *cl_corpus_labels(const cl_run_entry *e, char *why, size_t whylen)
     }
     json_object *trig = trigger_step(res);
     const char *fault = cl_json_str(trig, "fault", NULL);
+    /* The fault names the corpus file (dumps/FAULT-SHA.EXT); result.json is only as
+     * trustworthy as whoever could write the results directory. */
+    CL_AUTOPTR(cl_error) nerr = NULL;
+    if (fault && !cl_name_check("fault", fault, &nerr)) {
+        snprintf(why, whylen, "%s", nerr->msg);
+        return NULL;
+    }
     CL_AUTOPTR(cl_scenario) s = scenario_as_run(res);
     json_object *l = json_object_new_object();
     json_object_object_add(l, "run_id", jstr(cl_run_id(e)));
@@ -144,10 +152,13 @@ json_object *cl_corpus_labels(const cl_run_entry *e, char *why, size_t whylen)
 
 static bool copy_file(const char *from, const char *to, cl_error **errp)
 {
-    CL_AUTOCLOSE in = open(from, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "corpus: cannot open '%s'", from);
-    CL_AUTOCLOSE out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    struct stat st;
+    CL_AUTOCLOSE in = cl_file_open_regular(from, &st, errp);
+    if (in < 0) {
+        cl_error_prefix(errp, "corpus");
+        return false;
+    }
+    CL_AUTOCLOSE out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CL_FILE_MODE);
     if (out < 0)
         return cl_error_set_errno(errp, CL_ERR_IO, errno, "corpus: cannot create '%s'", to);
     static char buf[1 << 20];
@@ -173,6 +184,44 @@ static bool copy_file(const char *from, const char *to, cl_error **errp)
     return true;
 }
 
+/* The driver binaries the run installed (its install steps), copied once each into
+ * DIR/modules/ when they still match the sha256 the run recorded: a debugger needs the
+ * module's symbols to read its objects. */
+static bool add_modules(const cl_run_entry *e, const char *partial, json_object *l, cl_error **errp)
+{
+    json_object *mods = json_object_new_array(), *steps = cl_json_get(e->result, "steps");
+    json_object_object_add(l, "modules", mods);
+    for (size_t i = 0; steps && json_object_is_type(steps, json_type_array) && i < json_object_array_length(steps); i++) {
+        json_object *st = json_object_array_get_idx(steps, i);
+        const char *host = cl_json_str(st, "host_path", NULL), *want = cl_json_str(st, "sha256", NULL);
+        if (strcmp(cl_json_str(st, "kind", ""), "install") || !host || !want)
+            continue;
+        const char *base = strrchr(host, '/') ? strrchr(host, '/') + 1 : host;
+        json_object *m = json_object_new_object();
+        json_object_array_add(mods, m);
+        json_object_object_add(m, "name", json_object_new_string(base));
+        json_object_object_add(m, "sha256", json_object_new_string(want));
+        char sha[65], name[300], dst[PATH_MAX + 320];
+        uint64_t size = 0;
+        if (!cl_sha256_file(host, sha, &size, NULL) || strcmp(sha, want)) {
+            json_object_object_add(m, "file", NULL);
+            json_object_object_add(m, "why", json_object_new_string("the installed file is gone or changed since the run"));
+            continue;
+        }
+        snprintf(name, sizeof(name), "modules/%.16s-%.200s", sha, base);
+        snprintf(dst, sizeof(dst), "%s/%s", partial, name);
+        struct stat st_dst;
+        if (stat(dst, &st_dst) != 0) {
+            char dir[PATH_MAX + 16];
+            snprintf(dir, sizeof(dir), "%s/modules", partial);
+            if (!cl_mkdir_p(dir, CL_DIR_MODE, errp) || !copy_file(host, dst, errp))
+                return false;
+        }
+        json_object_object_add(m, "file", json_object_new_string(name));
+    }
+    return true;
+}
+
 static const char *ext_of(const char *file)
 {
     const char *dot = strrchr(file, '.');
@@ -188,7 +237,7 @@ bool cl_corpus_build(const cl_runs *runs, const char *out_dir, size_t *count, cl
     snprintf(partial, sizeof(partial), "%s.partial-%ld", out_dir, (long)getpid());
     snprintf(dumps, sizeof(dumps), "%s/dumps", partial);
     cl_rm_rf(partial, NULL);
-    if (!cl_mkdir_p(dumps, 0755, errp))
+    if (!cl_mkdir_p(dumps, CL_DIR_MODE, errp))
         return false;
     json_object *list = json_object_new_array(), *skipped = json_object_new_array(), *seen = json_object_new_object();
     bool ok = true;
