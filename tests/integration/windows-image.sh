@@ -106,8 +106,10 @@ check "image check: the page file finding names its size" grep -q "64-64 MiB" <<
 check "image check: a bad --memory-mb is refused (exit 2)" test $? -eq 2
 
 # 2. rescue: the dump is found, copied and read; the truncated one is kept and flagged.
+t0=$(date +%s.%N)
 "$CRASHLAB" rescue "$w/bad.qcow2" --out "$w/rescue" --json >"$w/rescue.json" 2>"$w/rescue.err"
-check "rescue exits 0 (a whole dump was found)" test $? -eq 0
+rc=$?
+check "rescue exits 0: a whole dump was found ($(echo "$(date +%s.%N) - $t0" | bc) s, appliance $(json "$w/rescue.json" 'd["launch_seconds"]') s)" test $rc -eq 0
 r0='d["dumps"][d["chosen"]]'
 check "rescue: MEMORY.DMP found and chosen" test "$(json "$w/rescue.json" "$r0['guest_path']")" = 'C:\Windows\MEMORY.DMP'
 check "rescue: chosen dump is rescued-0.dmp" test "$(json "$w/rescue.json" "$r0['path']")" = rescued-0.dmp
@@ -126,17 +128,20 @@ check "rescue: nothing partial left" test -z "$(ls -A "$w/rescue" | grep -v '^re
 
 # 3. the run refuses the bad image before starting anything.
 sed -e "s|build/windows/labfault.sys|$ROOT/build/windows/labfault.sys|" scenarios/windows/bugcheck.yaml >"$w/bugcheck.yaml"
+t0=$(date +%s.%N)
 "$CRASHLAB" run "$w/bugcheck.yaml" --image "$w/bad.qcow2" --results "$w/res" --state "$w/st" >"$w/run.out" 2>"$w/run.err"
 rc=$?
-check "run on the bad image: exit 2" test $rc -eq 2
+check "run on the bad image: exit 2 ($(echo "$(date +%s.%N) - $t0" | bc) s)" test $rc -eq 2
 check "run: the refusal names the finding ($(grep -o 'image check: .*: [a-z.-]*:' "$w/run.err" | head -1))" grep -q "cannot run this scenario: [a-z.-]*: .*fix:" "$w/run.err"
 check "run: nothing written (no results directory entries)" test -z "$(ls -A "$w/res" 2>/dev/null)"
 check "run: nothing started (no embedded libvirt root)" test ! -e "$w/st/embed"
 
 # 4. image prepare: a lab-ready copy; the base stays byte-identical.
+t0=$(date +%s.%N)
 "$CRASHLAB" image prepare "$w/bad.qcow2" --out "$w/lab.qcow2" --virtio-win "$w/virtio-win.iso" --labagent "$agent" \
     --cert "$w/lab.cer" --json >"$w/prep.json" 2>"$w/prep.err"
-check "image prepare exits 0: the result passes everything settled offline" test $? -eq 0
+rc=$?
+check "image prepare exits 0: the result passes everything settled offline ($(echo "$(date +%s.%N) - $t0" | bc) s, appliance $(json "$w/prep.json" 'd["launch_seconds"]') s)" test $rc -eq 0
 check "image prepare: the base is byte-identical" test "$base_sum" = "$(sha256sum <"$w/bad.qcow2")"
 check "image prepare: no partial file left" test ! -e "$w/lab.qcow2.partial"
 check "image prepare: a standalone qcow2 (no backing file)" bash -c "! qemu-img info '$w/lab.qcow2' | grep -q backing"
