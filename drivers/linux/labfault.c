@@ -14,6 +14,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/completion.h>
+#include <linux/ctype.h>
 #include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/interrupt.h>
@@ -143,10 +144,31 @@ static void gt_ptr(const char *name, const void *p)
 	gt_set(name, (u64)(unsigned long)p);
 }
 
-/* One console line, so that the host can grep it out of a dying guest. */
+/*
+ * The firing task's name, JSON-safe: a task can rename itself to anything
+ * (prctl), and the host parses this line.
+ */
+static void gt_comm(char *out, size_t len)
+{
+	char comm[TASK_COMM_LEN];
+	size_t i;
+
+	get_task_comm(comm, current);
+	for (i = 0; comm[i] && i + 1 < len; i++)
+		out[i] = (isalnum(comm[i]) || strchr("._-/:", comm[i])) ? comm[i] : '?';
+	out[i] = '\0';
+}
+
+/*
+ * One console line, so that the host can grep it out of a dying guest.  It is
+ * printed when the fault fires, by the task that fires it: the host takes its
+ * task, pid, cpu, stack and comm as the ground truth, not ARM's answer (ARM
+ * and FIRE are usually two processes).
+ */
 static void gt_print(void)
 {
 	char line[900];
+	char comm[TASK_COMM_LEN];
 	int n;
 	u32 i;
 
@@ -155,6 +177,8 @@ static void gt_print(void)
 	for (i = 0; i < lf_gt.count; i++)
 		n += scnprintf(line + n, sizeof(line) - n, ",\"%s\":\"0x%llx\"",
 			       lf_gt.item[i].name, lf_gt.item[i].value);
+	gt_comm(comm, sizeof(comm));
+	n += scnprintf(line + n, sizeof(line) - n, ",\"comm\":\"%s\"", comm);
 	scnprintf(line + n, sizeof(line) - n, "}");
 	pr_emerg("ground-truth %s\n", line);
 }

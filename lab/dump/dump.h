@@ -7,6 +7,8 @@
 #define CL_DUMP_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "util/error.h"
 
@@ -19,5 +21,10 @@
  * kdump-compressed) and returns the inspect object. For Linux dumps the object also
  * carries "linux": {"panic_message", "log_tail", ...} recovered from the printk buffer. */
 int cl_dump_inspect(const char *path, struct json_object **out, cl_error **errp);
+
+/* The whole kernel log recovered from a Linux dump's printk ring ("[s.us] text\n" lines,
+ * oldest first, at most CL_PRINTK_MAX_LOG bytes), malloc'd and NUL-terminated in *log.
+ * False (errp set) for a Windows dump, a dump without VMCOREINFO or an unreadable ring. */
+bool cl_dump_linux_log(const char *path, char **log, size_t *len, cl_error **errp);
 
 #endif

@@ -109,6 +109,12 @@ int cl_inspect_linux(cl_reader *r, json_object **out, cl_error **errp)
     cl_vmci_dec(d->vmci, "PAGESIZE", &pagesize);
     json_object_object_add(lx, "page_size", json_object_new_int64(pagesize));
     json_object_object_add(lx, "vmcoreinfo", json_object_new_string(!d->vmci ? "absent" : d->vmci_from_memory ? "memory" : "note"));
+    /* What a debugger matches its vmlinux against (VMCOREINFO BUILD-ID, 5.13+). */
+    char build_id[128] = "";
+    bool hex_id = cl_vmci_get(d->vmci, "BUILD-ID", build_id, sizeof(build_id)) && build_id[0];
+    for (size_t i = 0; hex_id && build_id[i]; i++)
+        hex_id = strchr("0123456789abcdef", build_id[i]) != NULL;
+    json_object_object_add(lx, "build_id", hex_id ? json_object_new_string(build_id) : NULL);
     uint64_t koff;
     if (cl_vmci_hex(d->vmci, "KERNELOFFSET", &koff))
         json_object_object_add(lx, "kernel_offset", cl_json_hex(koff));

@@ -526,16 +526,7 @@ static int finish(cl_run_ctx *c, json_object **result)
     if (c->obs.crashed || c->obs.hung)
     cl_run_remote_console_close(c);
         describe_crash(c, &cr);
-    if (!c->ground_truth && cr.ground_truth[0]) {
-        /* The agent's answer was lost to the crash; the module said it on the console too. */
-        json_object *gt = json_tokener_parse(cr.ground_truth);
-        if (gt && json_object_is_type(gt, json_type_object))
-            c->ground_truth = gt;
-        else
-            json_object_put(gt);
-    }
-    if (c->ground_truth)
-        json_object_object_add(c->res, "ground_truth", json_object_get(c->ground_truth));
+    cl_run_truth(c);
 
     /* What the verdict is matched against. */
     char text[8192] = "";

@@ -61,6 +61,10 @@ bool cl_run_steps(cl_run_ctx *c);
  * result.json dump.converted object (NULL when nothing was converted). */
 const char *cl_run_kdump_standard(cl_run_ctx *c, json_object **conv);
 
+/* Adds result.json "ground_truth": the driver's fired line from the dump's kernel log,
+ * else from the console, else ARM's object labels (truth.h). */
+void cl_run_truth(cl_run_ctx *c);
+
 /* Records one rung of the capture ladder. */
 void cl_run_ladder(cl_run_ctx *c, const char *step, const char *outcome);
 

@@ -140,7 +140,11 @@ json_object *cl_corpus_labels(const cl_run_entry *e, char *why, size_t whylen)
     json_object_object_add(l, "dump_kind", jstr(cl_json_str(cl_json_get(crash, "linux"), "report_type", NULL)));
     json_object_object_add(l, "bugcheck", jcopy(cl_json_get(crash, "bugcheck")));
     json_object_object_add(l, "os_release", jstr(cl_json_str(cl_json_get(crash, "os"), "release", NULL)));
+    json_object_object_add(l, "panic_message", jstr(cl_json_str(crash, "panic_message", NULL)));
+    json_object_object_add(l, "crash_function", jstr(cl_json_str(cl_json_get(crash, "linux"), "crash_function", NULL)));
+    json_object_object_add(l, "faulting_module", jstr(cl_json_str(cl_json_get(crash, "faulting_module"), "name", NULL)));
     json_object_object_add(l, "ground_truth", jcopy(cl_json_get(res, "ground_truth")));
+    json_object_object_add(l, "oracle_expect", cl_corpus_oracle_expect(fault, cl_json_get(res, "ground_truth")));
     json_object *fp = cl_json_get(res, "fingerprint");
     json_object_object_add(l, "fingerprint", jcopy(fp ? fp : cl_json_get(crash, "fingerprint")));
     json_object_object_add(l, "capture_method", jstr(cl_json_str(cl_json_get(res, "capture"), "method", NULL)));
@@ -181,6 +185,44 @@ static bool copy_file(const char *from, const char *to, cl_error **errp)
     }
     if (fsync(out) < 0)
         return cl_error_set_errno(errp, CL_ERR_IO, errno, "corpus: cannot sync '%s'", to);
+    return true;
+}
+
+/* The driver binaries the run installed (its install steps), copied once each into
+ * DIR/modules/ when they still match the sha256 the run recorded: a debugger needs the
+ * module's symbols to read its objects. */
+static bool add_modules(const cl_run_entry *e, const char *partial, json_object *l, cl_error **errp)
+{
+    json_object *mods = json_object_new_array(), *steps = cl_json_get(e->result, "steps");
+    json_object_object_add(l, "modules", mods);
+    for (size_t i = 0; steps && json_object_is_type(steps, json_type_array) && i < json_object_array_length(steps); i++) {
+        json_object *st = json_object_array_get_idx(steps, i);
+        const char *host = cl_json_str(st, "host_path", NULL), *want = cl_json_str(st, "sha256", NULL);
+        if (strcmp(cl_json_str(st, "kind", ""), "install") || !host || !want)
+            continue;
+        const char *base = strrchr(host, '/') ? strrchr(host, '/') + 1 : host;
+        json_object *m = json_object_new_object();
+        json_object_array_add(mods, m);
+        json_object_object_add(m, "name", json_object_new_string(base));
+        json_object_object_add(m, "sha256", json_object_new_string(want));
+        char sha[65], name[300], dst[PATH_MAX + 320];
+        uint64_t size = 0;
+        if (!cl_sha256_file(host, sha, &size, NULL) || strcmp(sha, want)) {
+            json_object_object_add(m, "file", NULL);
+            json_object_object_add(m, "why", json_object_new_string("the installed file is gone or changed since the run"));
+            continue;
+        }
+        snprintf(name, sizeof(name), "modules/%.16s-%.200s", sha, base);
+        snprintf(dst, sizeof(dst), "%s/%s", partial, name);
+        struct stat st_dst;
+        if (stat(dst, &st_dst) != 0) {
+            char dir[PATH_MAX + 16];
+            snprintf(dir, sizeof(dir), "%s/modules", partial);
+            if (!cl_mkdir_p(dir, CL_DIR_MODE, errp) || !copy_file(host, dst, errp))
+                return false;
+        }
+        json_object_object_add(m, "file", json_object_new_string(name));
+    }
     return true;
 }
 
@@ -266,7 +308,8 @@ bool cl_corpus_build(const cl_runs *runs, const char *out_dir, size_t *count, cl
                     char name[256], dst[PATH_MAX + 300];
                     snprintf(name, sizeof(name), "dumps/%s-%.16s.%s", cl_json_str(l, "fault", "nofault"), sha, ext_of(src));
                     snprintf(dst, sizeof(dst), "%s/%s", partial, name);
-                    ok = copy_file(src, dst, errp);
+                    ok = copy_file(src, dst, errp) && add_modules(e, partial, l, errp);
+                    json_object_object_add(l, "debug", cl_corpus_debuginfo(e->result));
                     json_object_object_add(l, "file", json_object_new_string(name));
                     json_object_object_del(l, "source_dump");
                     json_object_array_add(list, l);
@@ -396,21 +439,36 @@ static int check_one(const char *dir, json_object *l, FILE *out)
     return bad;
 }
 
-int cl_corpus_verify(const char *dir, FILE *out, cl_error **errp)
+json_object *cl_corpus_manifest_load(const char *dir, cl_error **errp)
 {
     char mpath[PATH_MAX + 32];
     snprintf(mpath, sizeof(mpath), "%s/manifest.json", dir);
     CL_AUTOFREE char *text = NULL;
     size_t len = 0;
     if (!cl_file_read_all(mpath, CL_CORPUS_MANIFEST_MAX, &text, &len, errp))
-        return -1;
+        return NULL;
     json_object *m = json_tokener_parse(text);
     json_object *dumps = cl_json_get(m, "dumps");
     if (!dumps || !json_object_is_type(dumps, json_type_array) || cl_json_int(m, "schema_version", 0) != CL_CORPUS_SCHEMA_VERSION) {
         json_object_put(m);
         cl_error_set(errp, CL_ERR_FORMAT, "corpus: '%s' is not a version %d manifest", mpath, CL_CORPUS_SCHEMA_VERSION);
-        return -1;
+        return NULL;
     }
+    for (size_t i = 0; i < json_object_array_length(dumps); i++)
+        if (!json_object_is_type(json_object_array_get_idx(dumps, i), json_type_object)) {
+            json_object_put(m);
+            cl_error_set(errp, CL_ERR_FORMAT, "corpus: '%s': dumps[%zu] is not an object", mpath, i);
+            return NULL;
+        }
+    return m;
+}
+
+int cl_corpus_verify(const char *dir, FILE *out, cl_error **errp)
+{
+    json_object *m = cl_corpus_manifest_load(dir, errp);
+    if (!m)
+        return -1;
+    json_object *dumps = cl_json_get(m, "dumps");
     int bad = 0;
     size_t n = json_object_array_length(dumps);
     if ((int64_t)n != cl_json_int(m, "count", -1)) {

@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "runs.h"
 #include "util/error.h"
@@ -25,8 +26,24 @@ bool cl_corpus_build(const cl_runs *runs, const char *out_dir, size_t *count, cl
  * the run has no dump; why says so. */
 json_object *cl_corpus_labels(const cl_run_entry *e, char *why, size_t whylen);
 
+/* Facts an oracle must find that follow from the fault's code (the firing task's state,
+ * who holds which lock, the timer's function, the slab cache, the guard page), from the
+ * fault id and its ground truth; NULL without a fault. Pure (oracle_expect.c). */
+json_object *cl_corpus_oracle_expect(const char *fault, json_object *ground_truth);
+
+/* The entry's "debug" object: kernel release, build-id, Debian debug package and version,
+ * vmlinux path (Linux); build and why no PDB identity (Windows). debuginfo.c. */
+json_object *cl_corpus_debuginfo(json_object *result);
+
+/* The GNU build-id note of an ELF64 file as hex; false when it has none. */
+bool cl_elf_build_id(const char *path, char *out, size_t outlen);
+
 /* Splits a scenario step's params_text ("k=v k=\"v w\"") back into an object (pure). */
 json_object *cl_corpus_split_params(const char *text);
+
+/* Reads DIR/manifest.json: a version CL_CORPUS_SCHEMA_VERSION manifest whose dumps[] are
+ * objects. NULL (errp set) otherwise. */
+json_object *cl_corpus_manifest_load(const char *dir, cl_error **errp);
 
 /* Checks every dump of a corpus against its labels; prints one line per dump ("ok" or
  * what differs) to out. Returns the number of mismatches, -1 when the corpus itself
