@@ -247,6 +247,12 @@ static ULONG lf_walk_frames(ULONG64 *frames, ULONG max)
     ULONG n = 0;
 
     IoGetStackLimits(&lo, &hi);
+    /* Wine's limits need not describe the stack the dispatch runs on; then 64 KiB above
+     * this frame, the most a kernel stack holds. (On Windows the unwinder above works.) */
+    if ((ULONG_PTR)fp < lo || (ULONG_PTR)fp >= hi) {
+        lo = (ULONG_PTR)fp;
+        hi = lo + 0x10000;
+    }
     while (n < max && (ULONG_PTR)fp >= lo && (ULONG_PTR)fp + 2 * sizeof(ULONG_PTR) <= hi &&
            !((ULONG_PTR)fp & (sizeof(ULONG_PTR) - 1))) {
         ULONG_PTR *next = (ULONG_PTR *)fp[0];

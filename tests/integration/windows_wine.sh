@@ -299,10 +299,12 @@ check "pool-overrun: a real block with the given size and the LabF tag" \
     test "$(json "$T/a" 'int(d["ground_truth"]["pool_block"],16)!=0 and d["ground_truth"]["size"]=="0x100" and d["ground_truth"]["tag"]=="0x4662614c"')" = true
 
 # --- pool leak: counts grow with the tag ------------------------------------------------
-# 20 s, not 6: under load (8 engineers, 2 cores) each wine64 call can take seconds, and the
-# busy check below must still find the leak running.
+# 20 s, not 6, and the busy check first: under load (8 engineers, 2 cores) one wine64 call
+# took 5 s here, and the check must still find the leak running.
 agent "$T/l" trigger pool-leak tag=Wlk1 size=64 rate=30 duration_ms=20000; rc=$?
 check "trigger pool-leak returns at once" test "$rc" = 0
+agent "$T/s" arm null-deref; rc=$?
+check "ARM while a leak runs is refused (busy)" test "$rc" = 1
 sleep 0.6
 agent "$T/l1" status
 sleep 0.5
@@ -311,8 +313,6 @@ a1=$(json "$T/l1" 'int(d["ground_truth"]["allocations"],16)')
 a2=$(json "$T/l2" 'int(d["ground_truth"]["allocations"],16)')
 check "pool-leak: allocations grow while it runs ($a1 -> $a2)" test -n "$a1" -a -n "$a2" -a "${a1:-0}" -gt 0 -a "${a2:-0}" -gt "${a1:-0}"
 check "pool-leak: tag Wlk1 is reported as the pool tag" test "$(json "$T/l1" 'd["ground_truth"]["tag"]')" = 0x316b6c57
-agent "$T/s" arm null-deref; rc=$?
-check "ARM while a leak runs is refused (busy)" test "$rc" = 1
 for _ in $(seq 100); do
     agent "$T/l3" status
     [ "$(json "$T/l3" 'd["state"]')" = done ] && break
