@@ -29,9 +29,12 @@ typedef struct {
     bool pagefile;       /* only the dump's own length, from its header */
 } candidate;
 
-/* %SystemRoot%\X or C:\X -> X relative to the Windows volume; false if elsewhere. */
+/* %SystemRoot%\X or C:\X -> X relative to the Windows volume; false if elsewhere. The
+ * path is the guest's registry value: no ".." may walk it off the volume's mount. */
 static bool volume_relative(const char *win, char *out, size_t len)
 {
+    if (strstr(win, "..") || strchr(win, '/'))
+        return false;
     if (!strncasecmp(win, "%SystemRoot%\\", 13))
         return (size_t)snprintf(out, len, "Windows\\%s", win + 13) < len;
     if (!strncasecmp(win, "C:\\", 3))
