@@ -127,9 +127,11 @@ uri = qemu+unix:///system?socket=$t/libvirt.sock
 slots = 1
 memory_mb = 1024
 EOC
-sed 's/timeouts: {boot: 90, step: 60, observe: 60, run: 300}/timeouts: {boot: 90, step: 60, observe: 60, run: 6}/' \
-    scenarios/linux/panic.yaml >"$t/short.yaml"
-grep -q 'run: 6}' "$t/short.yaml" || not_ok "hostile: could not make a short scenario"
+# short FILE RUN_SECONDS: a scenario of its own (not a shipped one that may change).
+short() {
+    printf 'name: hostile\nguest: {profile: linux}\nsteps:\n  - exec: "true"\nexpect: {verdict: pass}\ntimeouts: {boot: 90, step: 60, observe: 10, run: %s}\n' "$2" >"$1"
+}
+short "$t/short.yaml" 6
 cp "$t/short.yaml" "$t/swap.yaml"
 "$CRASHLAB" serve --state "$st" --hosts "$t/hosts.conf" --max-attempts 1 >"$t/daemon2.log" 2>&1 &
 daemon=$!
@@ -171,22 +173,26 @@ for _ in $(seq 100); do
 done
 kill -KILL "$pid" 2>/dev/null
 for _ in $(seq 50); do grep -q "attempt killed by signal 9" "$t/daemon2.log" && break; sleep 0.1; done
-slow=0
+# (before: the loop waited for the helper, up to 60 s; 2 s leaves room for a loaded machine)
+slow=0 worst=0
 for _ in $(seq 10); do
     elapsed "$CRASHLAB" status --state "$st"
-    lt "$secs" 1 || slow=$((slow + 1))
+    lt "$secs" 2 || slow=$((slow + 1))
+    lt "$secs" "$worst" || worst=$secs
     sleep 0.3
 done
-check "hostile: while the cleanup helper waits on a hung libvirt, status answers in < 1 s ($slow slow)" test "$slow" = 0
+check "hostile: while the cleanup helper waits on a hung libvirt, status answers in < 2 s ($slow slow, worst ${worst} s)" test "$slow" = 0
 check "hostile: ... and the killed job is still settling, not lost" \
     test "$("$CRASHLAB" status "$j3" --json --state "$st" | jq -r .state)" = running
 # The hung libvirt goes away: the helper's connect fails and the daemon can stop.
 kill "${silent_pids[-1]}"
 kill -TERM "$daemon"; wait "$daemon"; daemon=0
+check "hostile: the daemons reported no sanitizer error" \
+    bash -c "! grep -qE 'runtime error|ERROR: AddressSanitizer' '$t/daemon.log' '$t/daemon2.log'"
 silent "$t/libvirt2.sock"
 
 # --- crashlab run itself against a libvirt that never answers ------------------------------
-sed 's/run: 6}/run: 5}/' "$t/short.yaml" >"$t/five.yaml"
+short "$t/five.yaml" 5
 elapsed "$CRASHLAB" run "$t/five.yaml" --accel tcg --state "$t/run.st" --results "$t/res" --run-id hung1 \
     --connect "qemu+unix:///system?socket=$t/libvirt2.sock" --quiet
 check "hostile: run with timeouts.run 5 against a silent libvirt ends in < 15 s (exit $rc, ${secs} s)" \
