@@ -24,6 +24,10 @@ bool cl_image_bcd_default(cl_hive *bcd, char *guid, size_t len);
 /* CL_FB_* bits from the "rem crashlab-step: NAME" lines of a firstboot.cmd. Pure. */
 unsigned cl_image_firstboot_parse(const char *text, size_t len);
 
+/* A registry path (%SystemRoot%\X, C:\X) relative to the Windows volume; false for
+ * another volume or a path with ".." or '/'. Pure. */
+bool cl_image_volume_relative(const char *win, char *out, size_t len);
+
 /* Facts from an opened disk (image prepare reads its result through the same path). */
 bool cl_image_facts_from_disk(cl_disk *d, const char *cert_sha1, cl_image_facts *f, cl_error **errp);
 

@@ -245,6 +245,20 @@ static void test_firstboot_parse(void)
     CHECK(cl_image_firstboot_parse(t, 20) == 0);
 }
 
+static void test_volume_relative(void)
+{
+    char out[64];
+    CHECK(cl_image_volume_relative("%systemroot%\\MEMORY.DMP", out, sizeof(out)));
+    CHECK_STR(out, "Windows\\MEMORY.DMP");
+    CHECK(cl_image_volume_relative("c:\\dumps\\x.dmp", out, sizeof(out)));
+    CHECK_STR(out, "dumps\\x.dmp");
+    CHECK(!cl_image_volume_relative("D:\\MEMORY.DMP", out, sizeof(out)));
+    CHECK(!cl_image_volume_relative("C:\\..\\..\\etc\\passwd", out, sizeof(out)));
+    CHECK(!cl_image_volume_relative("%SystemRoot%\\../x", out, sizeof(out)));
+    CHECK(!cl_image_volume_relative("C:\\a/b", out, sizeof(out)));
+    CHECK(!cl_image_volume_relative("C:\\0123456789012345678901234567890123456789012345678901234567890123", out, sizeof(out)));
+}
+
 static void test_hive_read(void)
 {
     CL_AUTOPTR(cl_error) err = NULL;
@@ -370,6 +384,7 @@ int main(void)
     RUN_TEST(test_scenario_needs);
     RUN_TEST(test_utf16);
     RUN_TEST(test_firstboot_parse);
+    RUN_TEST(test_volume_relative);
     RUN_TEST(test_hive_read);
     RUN_TEST(test_hive_write);
     RUN_TEST(test_hive_hostile);

@@ -31,7 +31,7 @@ typedef struct {
 
 /* %SystemRoot%\X or C:\X -> X relative to the Windows volume; false if elsewhere. The
  * path is the guest's registry value: no ".." may walk it off the volume's mount. */
-static bool volume_relative(const char *win, char *out, size_t len)
+bool cl_image_volume_relative(const char *win, char *out, size_t len)
 {
     if (strstr(win, "..") || strchr(win, '/'))
         return false;
@@ -76,10 +76,10 @@ static uint64_t pagefile_dump_len(cl_disk *d, const char *path)
 static void find_candidates(cl_disk *d, const cl_image_facts *f, candidate *c, size_t *n)
 {
     char rel[300];
-    if (f->dump_file[0] && volume_relative(f->dump_file, rel, sizeof(rel)))
+    if (f->dump_file[0] && cl_image_volume_relative(f->dump_file, rel, sizeof(rel)))
         add_candidate(d, c, n, rel, false);
     add_candidate(d, c, n, "Windows\\MEMORY.DMP", false);
-    if (f->dedicated_dump_file[0] && volume_relative(f->dedicated_dump_file, rel, sizeof(rel)))
+    if (f->dedicated_dump_file[0] && cl_image_volume_relative(f->dedicated_dump_file, rel, sizeof(rel)))
         add_candidate(d, c, n, rel, false);
     char dir[512];
     if (cl_disk_resolve(d, "/c", "Windows\\Minidump", dir, sizeof(dir))) {
