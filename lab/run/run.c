@@ -28,15 +28,15 @@
 #include "fingerprint.h"
 #include "dump/fingerprint.h"
 #include "windows.h"
-#include "wincheck.h"
 #include "precheck.h"
+#include "wincheck.h"
 #include "virt/screenshot.h"
+#include "remote.h"
+#include "labdump.h"
 
 #define CONSOLE_MAX (4u << 20)   /* console bytes read back for the report */
 
 volatile int cl_run_interrupted;
-#include "remote.h"
-#include "labdump.h"
 cl_virt *volatile cl_run_current_virt;
 
 char *cl_run_state_dir(const char *given)
@@ -298,7 +298,8 @@ static void capture(cl_run_ctx *c)
     json_object_object_add(cap, "domain_state", json_object_new_string(state));
     json_object_object_add(cap, "domain_reason", json_object_new_string(reason));
 
-    if (c->s->screenshot && strcmp(state, "gone") && strcmp(state, "shutoff") && cl_virt_is_local(c->v)) {
+    /* virDomainScreenshot streams the picture: the same on every host. */
+    if (c->s->screenshot && strcmp(state, "gone") && strcmp(state, "shutoff")) {
         char png[PATH_MAX + 32];
         snprintf(png, sizeof(png), "%s/screenshot.png", c->partial_dir);
         CL_AUTOPTR(cl_error) serr = NULL;
@@ -509,6 +510,7 @@ static int finish(cl_run_ctx *c, json_object **result)
         c->dom = NULL;
         cl_virt_forget(c->v, c->domname);
     }
+    cl_run_remote_console_close(c);
     if (c->sock[0])
         unlink(c->sock);
     c->phase_t0 = t;
@@ -524,7 +526,6 @@ static int finish(cl_run_ctx *c, json_object **result)
             memset(&cr, 0, sizeof(cr));
     }
     if (c->obs.crashed || c->obs.hung)
-    cl_run_remote_console_close(c);
         describe_crash(c, &cr);
     cl_run_truth(c);
 
@@ -819,6 +820,13 @@ int cl_run_execute(const cl_run_opts *opts, json_object **result)
     }
     cl_run_progress(c, "define", "accelerator %s (%s%s)", acc.accel, acc.why, acc.cached ? ", cached" : "");
     json_object_object_add(c->res, "host", host_json(c, &acc));
+    {
+        json_object *h = NULL;
+        if (json_object_object_get_ex(c->res, "host", &h))
+            cl_run_remote_host_json(c, h);
+    }
+    if (c->remote && !cl_run_remote_check(c, kernel, initrd, &err))
+        goto infra;
 
 build_xml:
     if (c->s->profile == CL_PROFILE_LINUX && !(cmdline = linux_cmdline(c))) {
@@ -877,13 +885,6 @@ build_xml:
     if (opts->warm && c->s->profile == CL_PROFILE_LINUX && !c->remote) {
         CL_AUTOFREE char *fc = cl_scenario_fault_cmdline(c->s);
         cl_run_progress(c, "boot", "restoring %s from a warm image (%s)", c->domname, acc.accel);
-    {
-        json_object *h = NULL;
-        if (json_object_object_get_ex(c->res, "host", &h))
-            cl_run_remote_host_json(c, h);
-    }
-    if (c->remote && !cl_run_remote_check(c, kernel, initrd, &err))
-        goto infra;
         if (!cl_run_warm_start(c, &dx, fc, &err)) {
             if (c->dom && cl_run_wait_crash(c, cl_now() + 1) == 1) {
                 cl_error_free(err);
@@ -929,7 +930,6 @@ build_xml:
         rc = finish(c, result);
         goto out;
     }
-
     if (cl_run_steps(c))
         observe(c);
     cl_run_phase_end(c, c->triggered ? "observe" : "steps");
