@@ -226,44 +226,6 @@ static bool add_modules(const cl_run_entry *e, const char *partial, json_object 
     return true;
 }
 
-/* The driver binaries the run installed (its install steps), copied once each into
- * DIR/modules/ when they still match the sha256 the run recorded: a debugger needs the
- * module's symbols to read its objects. */
-static bool add_modules(const cl_run_entry *e, const char *partial, json_object *l, cl_error **errp)
-{
-    json_object *mods = json_object_new_array(), *steps = cl_json_get(e->result, "steps");
-    json_object_object_add(l, "modules", mods);
-    for (size_t i = 0; steps && json_object_is_type(steps, json_type_array) && i < json_object_array_length(steps); i++) {
-        json_object *st = json_object_array_get_idx(steps, i);
-        const char *host = cl_json_str(st, "host_path", NULL), *want = cl_json_str(st, "sha256", NULL);
-        if (strcmp(cl_json_str(st, "kind", ""), "install") || !host || !want)
-            continue;
-        const char *base = strrchr(host, '/') ? strrchr(host, '/') + 1 : host;
-        json_object *m = json_object_new_object();
-        json_object_array_add(mods, m);
-        json_object_object_add(m, "name", json_object_new_string(base));
-        json_object_object_add(m, "sha256", json_object_new_string(want));
-        char sha[65], name[300], dst[PATH_MAX + 320];
-        uint64_t size = 0;
-        if (!cl_sha256_file(host, sha, &size, NULL) || strcmp(sha, want)) {
-            json_object_object_add(m, "file", NULL);
-            json_object_object_add(m, "why", json_object_new_string("the installed file is gone or changed since the run"));
-            continue;
-        }
-        snprintf(name, sizeof(name), "modules/%.16s-%.200s", sha, base);
-        snprintf(dst, sizeof(dst), "%s/%s", partial, name);
-        struct stat st_dst;
-        if (stat(dst, &st_dst) != 0) {
-            char dir[PATH_MAX + 16];
-            snprintf(dir, sizeof(dir), "%s/modules", partial);
-            if (!cl_mkdir_p(dir, CL_DIR_MODE, errp) || !copy_file(host, dst, errp))
-                return false;
-        }
-        json_object_object_add(m, "file", json_object_new_string(name));
-    }
-    return true;
-}
-
 static const char *ext_of(const char *file)
 {
     const char *dot = strrchr(file, '.');
