@@ -242,7 +242,7 @@ check "... and it agrees with STATUS: fault, state, IRP, firing thread" \
     test "$(json "$T/gti.json" '(lambda g: " ".join([g["fault"], g["state"], g["items"]["irp"], g["items"]["fire_thread"]]))(d["windows"]["labfault_ground_truth"])')" = \
          "hang-irp-cancel done $(json "$T/s" 'd["ground_truth"]["irp"]+" "+d["ground_truth"]["fire_thread"]')"
 check "... with the fire path's return addresses" \
-    test "$(json "$T/gti.json" 'len(d["windows"]["labfault_ground_truth"]["fire_frames"]) > 0')" = True
+    test "$(json "$T/gti.json" 'len(d["windows"]["labfault_ground_truth"]["fire_frames"]) > 0')" = true
 
 # --- ARM reports ground truth for every fault ---------------------------------------------
 declare -A keys=(
