@@ -54,7 +54,7 @@ static void set_str(char **field, const char *v)
     *field = v && v[0] ? strdup(v) : NULL;
 }
 
-static void publish(cl_daemon *d, cl_job *j);
+static bool publish(cl_daemon *d, cl_job *j);
 static bool apply(cl_daemon *d, cl_job *j, const cl_settle_in *in);
 
 /* The one way a job ends: its state, verdict and reason, a run directory with a verdict
@@ -68,7 +68,12 @@ bool cl_sched_close(cl_daemon *d, cl_job *j, cl_job_state state, const char *ver
     j->finished = wall_now();
     j->pid = 0;
     j->pid_start = 0;
-    publish(d, j);
+    if (!publish(d, j)) {
+        /* No run directory with a verdict yet (a full disk): the row keeps its state and
+         * the job is closed again later (cl_sched_tick), never without one. */
+        d->queue_retry_at = cl_now() + 5;
+        return false;
+    }
     if (!save(d, j))
         return false;
     cl_daemon_log(d, "job %lld: %s, verdict %s after %d attempt(s)%s%s", (long long)j->id, cl_job_state_to_string(state),
@@ -347,10 +352,10 @@ void cl_sched_tick(cl_daemon *d, double mono_now)
 /* Moves a finished attempt's run directory to its final place, with job.json beside it.
  * An attempt that recorded nothing gets a run directory the daemon writes for it (the
  * job's verdict and reason), so that every job that ran has one. */
-static void publish(cl_daemon *d, cl_job *j)
+static bool publish(cl_daemon *d, cl_job *j)
 {
     if (!j->run_id)
-        return;   /* never started (cancelled while queued, too big for every host) */
+        return true;   /* never started (cancelled while queued, too big for every host) */
     char from[PATH_MAX], to[PATH_MAX];
     snprintf(from, sizeof(from), "%s/%s", d->attempts_dir, j->run_id);
     snprintf(to, sizeof(to), "%s/%s", d->results, j->run_id);
@@ -358,23 +363,26 @@ static void publish(cl_daemon *d, cl_job *j)
     if (stat(to, &st) == 0 && S_ISDIR(st.st_mode) && stat(from, &st) < 0) {
         /* Published by an earlier settle whose queue write failed. */
         set_str(&j->result_dir, to);
-        return;
+        return true;
     }
     CL_AUTOPTR(cl_error) err = NULL;
     if (stat(from, &st) < 0 || !S_ISDIR(st.st_mode)) {
         if (!cl_job_write_stand_in(d->attempts_dir, j, j->verdict ? j->verdict : "infra-error",
                                    j->reason ? j->reason : "no result was recorded", &err)) {
             cl_daemon_log(d, "job %lld: cannot record a result for run %s: %s", (long long)j->id, j->run_id, err->msg);
-            return;
+            return false;
         }
     }
     set_str(&j->result_dir, to);
-    if (!cl_job_write_json(from, j, &err))
+    if (!cl_job_write_json(from, j, &err)) {
         cl_daemon_log(d, "job %lld: %s", (long long)j->id, err->msg);
+        return false;
+    }
     if (rename(from, to) < 0) {
         cl_daemon_log(d, "job %lld: cannot move '%s' to '%s': %s", (long long)j->id, from, to, strerror(errno));
         set_str(&j->result_dir, from);
     }
+    return true;
 }
 
 /* Carries out the settle decision for j. */
