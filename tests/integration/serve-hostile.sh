@@ -47,11 +47,12 @@ elapsed() {
 lt() { [ "$(echo "$1 < $2" | bc)" = 1 ]; }
 
 # --- a daemon that never answers: clients give up by their deadline -----------------------
+# (3.3 s measured idle; up to 5 s with ASan clients at a load average of 22; before: for ever)
 mkdir -p "$t/hung"
 silent "$t/hung/serve.sock"
 elapsed "$CRASHLAB" wait 1 --timeout 3 --state "$t/hung"
 check "hostile: wait --timeout 3 against a silent daemon returns in time (exit $rc, ${secs} s)" \
-    bash -c "[ $rc = 4 ] && [ \"\$(echo '$secs < 5' | bc)\" = 1 ] && [ \"\$(echo '$secs >= 2.9' | bc)\" = 1 ]"
+    bash -c "[ $rc = 4 ] && [ \"\$(echo '$secs < 8' | bc)\" = 1 ] && [ \"\$(echo '$secs >= 2.9' | bc)\" = 1 ]"
 
 # --- options: every one checked before anything starts ------------------------------------
 "$CRASHLAB" serve --state "$st" --slots 1 --backoff 0.5 >"$t/daemon.log" 2>&1 &
