@@ -13,6 +13,7 @@
 
 #include "agent.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 
 #define UPLOAD_CHUNK (48u << 10)
 
@@ -74,6 +75,8 @@ bool cl_agent_command(virDomainPtr dom, const char *cmd, double deadline, json_o
             return false;
         }
         virFreeError(e);
+        if (cl_interrupt_pending())
+            return cl_error_set(errp, CL_ERR_INTERRUPTED, "interrupted");
         sleep_s(0.2);
     }
 }
@@ -82,6 +85,9 @@ bool cl_agent_wait_ping(virDomainPtr dom, double deadline, cl_error **errp)
 {
     CL_AUTOPTR(cl_error) last = NULL;
     while (cl_now() < deadline) {
+        /* A run's SIGTERM while the guest boots ends the wait now, not at the boot timeout. */
+        if (cl_interrupt_pending())
+            return cl_error_set(errp, CL_ERR_INTERRUPTED, "interrupted");
         json_object *ret = NULL;
         cl_error_free(last);
         last = NULL;
@@ -229,8 +235,11 @@ bool cl_agent_exec_wait(virDomainPtr dom, long pid, double deadline, cl_agent_ex
             *st = s;
             return true;
         }
+        cl_agent_exec_status_clear(&s);
         if (cl_now() + delay >= deadline)
             return cl_error_set(errp, CL_ERR_TIMEOUT, "agent: guest process %ld still running at the deadline", pid);
+        if (cl_interrupt_pending())
+            return cl_error_set(errp, CL_ERR_INTERRUPTED, "interrupted");
         sleep_s(delay);
         if (delay < 0.5)
             delay *= 2;

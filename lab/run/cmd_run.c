@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/names.h"
 #include "util/reaper.h"
 #include "run_priv.h"
@@ -57,7 +58,7 @@ int cl_cmd_run(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    cl_file_set_interrupt(&cl_run_interrupted);
+    cl_interrupt_watch(&cl_run_interrupted);
     cl_run_opts o = { 0 };
     static const struct option longopts[] = {
         { "results", required_argument, NULL, 'r' }, { "connect", required_argument, NULL, 'c' },

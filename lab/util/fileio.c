@@ -1,4 +1,5 @@
 #include "fileio.h"
+#include "interrupt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -219,13 +220,6 @@ static void to_hex(const unsigned char *md, char hex[65])
     hex[64] = '\0';
 }
 
-static volatile int *interrupt_flag;
-
-void cl_file_set_interrupt(volatile int *flag)
-{
-    interrupt_flag = flag;
-}
-
 bool cl_sha256_file(const char *path, char hex[65], uint64_t *size, cl_error **errp)
 {
     struct stat st;
@@ -240,7 +234,7 @@ bool cl_sha256_file(const char *path, char hex[65], uint64_t *size, cl_error **e
     static __thread unsigned char buf[1 << 20];
     uint64_t total = 0;
     for (;;) {
-        if (interrupt_flag && *interrupt_flag) {
+        if (cl_interrupt_pending()) {
             EVP_MD_CTX_free(ctx);
             return cl_error_set(errp, CL_ERR_INTERRUPTED, "interrupted while hashing '%s'", path);
         }

@@ -48,9 +48,8 @@ bool cl_mkdir_p(const char *path, unsigned mode, cl_error **errp);
 bool cl_rm_rf(const char *path, cl_error **errp);
 
 /* sha256 of a regular file (cl_file_open_regular) or a buffer, as 64 lowercase hex digits
- * plus NUL. Hashing a file stops with CL_ERR_INTERRUPTED once the flag given to
- * cl_file_set_interrupt is set (a run's SIGTERM), between 1 MiB reads. */
-void cl_file_set_interrupt(volatile int *flag);
+ * plus NUL. Hashing a file stops with CL_ERR_INTERRUPTED once cl_interrupt_pending()
+ * (lab/util/interrupt.h: a run's SIGTERM), between 1 MiB reads. */
 bool cl_sha256_file(const char *path, char hex[65], uint64_t *size, cl_error **errp);
 void cl_sha256_buf(const void *data, size_t len, char hex[65]);
 

@@ -7,6 +7,7 @@
 #include "check.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/proc.h"
 
 static void test_files(void)
@@ -101,9 +102,9 @@ static void test_hostile_files(void)
     err = NULL;
     /* Hashing stops when the run is interrupted. */
     volatile int stop = 1;
-    cl_file_set_interrupt(&stop);
+    cl_interrupt_watch(&stop);
     CHECK(!cl_sha256_file(victim, hex, NULL, &err) && err && err->code == CL_ERR_INTERRUPTED);
-    cl_file_set_interrupt(NULL);
+    cl_interrupt_watch(NULL);
     cl_error_free(err);
     CHECK(cl_rm_rf(dir, NULL));
 }
