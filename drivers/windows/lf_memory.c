@@ -34,7 +34,13 @@ VOID lf_stack_overflow(ULONG depth)
 __attribute__((noinline)) VOID lf_stack_trash(void)
 {
     volatile ULONG_PTR anchor = 0;
-    volatile ULONG_PTR *p = &anchor;
+    ULONG_PTR base = (ULONG_PTR)&anchor;
+    volatile ULONG_PTR *p;
+    /* Launder the address: indexing past a one-variable object is undefined, and clang
+     * (which builds the driver for its PDB) then reads only `anchor` on every iteration and
+     * never finds the slot. Through an opaque value it must really read the stack. */
+    __asm__ volatile("" : "+r"(base));
+    p = (volatile ULONG_PTR *)base;
     ULONG_PTR ret = (ULONG_PTR)__builtin_return_address(0);
     volatile ULONG_PTR *slot = NULL;
     KIRQL gl;
