@@ -128,8 +128,9 @@ for phase in boot:"starting cl-" agent:"guest agent answered"; do
         secs=$((SECONDS - t0))
         check "SIGTERM at $n: exit 1 (got $rc), interrupted ($(verdict_of term-$n))" \
             test "$rc" = 1 -a "$(verdict_of term-$n)" = "infra-error: interrupted"
-        # Not the boot timeout: the wait for the agent looks at the signal (was 140 s here).
-        check "SIGTERM at $n: the run ended ${secs}s after the signal (< 30 s)" test "$secs" -lt 30
+        # Not the boot timeout (400 s): the wait for the agent looks at the signal; a domain
+        # start in progress still finishes first (20-30 s under a load of 20 here).
+        check "SIGTERM at $n: the run ended ${secs}s after the signal (< 60 s)" test "$secs" -lt 60
         check "SIGTERM at $n: no QEMU left" no_qemu "term-$n"
     else
         not_ok "SIGTERM at $n: the run never reached '${phase#*:}'"
