@@ -115,7 +115,8 @@ bool cl_runs_collect(char *const *paths, size_t npaths, cl_runs *out, cl_error *
             names[nn++] = strdup(de->d_name);
         }
         closedir(d);
-        qsort(names, nn, sizeof(*names), cmp_name);
+        if (nn)   /* qsort of NULL is undefined even for 0 items (UBSan) */
+            qsort(names, nn, sizeof(*names), cmp_name);
         bool ok = true;
         for (size_t k = 0; k < nn; k++) {
             char sub[PATH_MAX + 256];
