@@ -155,7 +155,8 @@ fi
 # 6. SIGKILL of the worker (the reaper's child): the reaper kills the QEMU it adopted.
 start_run kill-worker "$work/panic.yaml"
 if wait_for "$work/kill-worker.err" "guest agent answered" 420; then
-    worker=$(pgrep -P "$RUN_PID" -f "crashlab" | head -1)
+    # The child with the run's own name (QEMU, adopted by the run, is a child too).
+    worker=$(pgrep -P "$RUN_PID" -x "$(cat /proc/$RUN_PID/comm)" | head -1)
     check "the run has a worker process ($worker)" test -n "$worker"
     [ -n "$worker" ] && kill -KILL "$worker"
     wait "$RUN_PID"
