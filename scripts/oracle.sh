@@ -52,8 +52,14 @@ oracle_crash() {
 }
 
 # The PANIC string of crash's `sys` output (without the quotes).
+# ("PANIC: "Oops: 0002 [#1] PREEMPT SMP NOPTI" (check log for details)" gives the Oops line.)
 oracle_crash_panic() {
-    sed -n 's/^ *PANIC: "\(.*\)"$/\1/p' "$1" | head -n 1
+    sed -n 's/^ *PANIC: "\([^"]*\)".*/\1/p' "$1" | head -n 1
+}
+
+# crash's version ("8.0.2").
+oracle_crash_version() {
+    crash --version 2>/dev/null | awk 'NF { print $2; exit }'
 }
 
 oracle_drgn() {
