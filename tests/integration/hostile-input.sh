@@ -73,6 +73,22 @@ done
 rc=$(rc_of 10 "$CRASHLAB" run ok.yaml --run-id good-name.1_x --print-xml --state st)
 check "--run-id good-name.1_x is accepted (--print-xml, exit $rc)" test "$rc" = 0 && grep -q "crashlab.run=good-name.1_x" out
 
+# A result.json is only as trustworthy as whoever could write the results directory: a
+# trigger step whose fault is "../../../NAME" used to name a corpus file outside the corpus.
+mkdir -p runs/r1
+head -c 5000 /dev/urandom >runs/r1/dump.kdump
+sha=$(sha256sum runs/r1/dump.kdump | cut -d' ' -f1)
+cat >runs/r1/result.json <<J
+{"schema_version": 1, "run_id": "r1", "started": "2026-12-02T10:00:00Z", "verdict": "expected-crash",
+ "expected_verdict": "expected-crash", "reason": "x", "scenario": {"name": "s", "path": "/nonexistent.yaml", "sha256": "0"},
+ "steps": [{"kind": "trigger", "fault": "../../cl-escaped-corpus"}],
+ "dump": {"path": "dump.kdump", "format": "kdump-zlib", "bytes": 5000, "sha256": "$sha"}, "crash": {"title": "t", "kind": "panic"}}
+J
+mkdir -p deep/er
+rc=$(cd deep/er && rc_of 30 "$CRASHLAB" corpus build --from ../../runs --out corp)
+check "corpus build: a fault name that climbs out is skipped, nothing written outside (exit $rc)" \
+    bash -c "test $rc = 0 && ! ls '$work'/deep/cl-escaped-corpus* '$work'/cl-escaped-corpus* >/dev/null 2>&1 && grep -q 'fault .* must start with a letter' deep/er/corp/manifest.json"
+
 # 4. Options: every one checked before anything starts.
 rc=$(rc_of 10 "$CRASHLAB" run ok.yaml --accel foo --results r-accel --state st-accel --connect "$NOCONN")
 check "--accel foo: exit 2 (got $rc), no results, no state" test "$rc" = 2 && nothing_in r-accel && test ! -e st-accel
