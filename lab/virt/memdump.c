@@ -214,6 +214,25 @@ static bool qemu_read(void *ctx, uint64_t gpa, void *buf, size_t len, cl_error *
     return cl_error_set(errp, CL_ERR_INVAL, "memdump: 0x%llx+0x%zx is in no RAM section", (unsigned long long)gpa, len);
 }
 
+static bool qemu_present(void *ctx, uint64_t gpa, size_t npages, unsigned char *map)
+{
+    const qemu_mem *m = ctx;
+    uint64_t pm[PM_BATCH];
+    if (npages > PM_BATCH)
+        return false;
+    for (size_t i = 0; i < m->n; i++) {
+        const cl_memdump_section *s = &m->sec[i];
+        if (gpa < s->gpa || gpa - s->gpa > s->len || npages * CL_KW_PAGE > s->len - (gpa - s->gpa))
+            continue;
+        if (!present_map(m, m->hva[i] + (gpa - s->gpa), npages, pm))
+            return false;
+        for (size_t j = 0; j < npages; j++)
+            map[j] = (unsigned char)pm[j];
+        return true;
+    }
+    return false;
+}
+
 /* The guest's VMCOREINFO ELF note: the kernel allocates it page-aligned (crash_core.c,
  * vmcoreinfo_note), so the note header "\x0b\0\0\0 descsz \0\0\0\0 VMCOREINFO\0\0" and
  * "OSRELEASE=" open its page. Reads 32 bytes of each page, 512 pages per system call. */
@@ -368,7 +387,7 @@ static bool dump_paused(virDomainPtr dom, const char *path, int threads, cl_memd
     snprintf(pmpath, sizeof(pmpath), "/proc/%ld/pagemap", pid);
     CL_AUTOCLOSE pmfd = open(pmpath, O_RDONLY | O_CLOEXEC);
     qemu_mem m = { pid, pmfd, sec, hva, nsec };
-    cl_kw_source src = { &m, qemu_read };
+    cl_kw_source src = { &m, qemu_read, qemu_present };
     CL_AUTOFREE unsigned char *notes = NULL;
     size_t nlen = 0;
     if (!build_notes(dom, &m, &notes, &nlen, errp))

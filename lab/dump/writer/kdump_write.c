@@ -104,15 +104,15 @@ static void job_fail(job *j, cl_error *e)
 }
 
 /* Compresses one chunk into out (relative offsets in the descriptors); returns its bytes. */
-static size_t compress_chunk(job *j, ZSTD_CCtx *cc, const chunk *c, const unsigned char *in, unsigned char *out,
-                             size_t outcap, uint64_t *zeros, uint64_t *raws)
+static size_t compress_chunk(job *j, ZSTD_CCtx *cc, const chunk *c, const unsigned char *in, const unsigned char *map,
+                             unsigned char *out, size_t outcap, uint64_t *zeros, uint64_t *raws)
 {
     size_t pos = 0;
     int level = j->p->level ? j->p->level : 1;
     for (uint32_t i = 0; i < c->npages; i++) {
         const unsigned char *pg = in + (size_t)i * CL_KW_PAGE;
         unsigned char *d = j->desc + (c->first + i) * sizeof(kdump_page_desc);
-        if (page_is_zero(pg)) {
+        if ((map && !map[i]) || page_is_zero(pg)) {
             put_desc(d, UINT64_MAX, CL_KW_PAGE, 0); /* placed below: the shared zero page */
             (*zeros)++;
             continue;
@@ -155,11 +155,16 @@ static void *worker(void *arg)
             break;
         const chunk *c = &j->chunks[idx];
         cl_error *e = NULL;
-        if (!j->src->read(j->src->ctx, c->gpa, in, (size_t)c->npages * CL_KW_PAGE, &e)) {
+        unsigned char map[CHUNK_PAGES];
+        bool have = j->src->present && j->src->present(j->src->ctx, c->gpa, c->npages, map);
+        bool any = !have;
+        for (uint32_t i = 0; have && !any && i < c->npages; i++)
+            any = map[i] != 0;
+        if (any && !j->src->read(j->src->ctx, c->gpa, in, (size_t)c->npages * CL_KW_PAGE, &e)) {
             job_fail(j, e);
             break;
         }
-        size_t n = compress_chunk(j, cc, c, in, out, outcap, &zeros, &raws);
+        size_t n = compress_chunk(j, cc, c, in, have ? map : NULL, out, outcap, &zeros, &raws);
         /* Take the next offset in chunk order, then write outside the lock. */
         pthread_mutex_lock(&j->mu);
         while (j->next_place != idx && !j->err)

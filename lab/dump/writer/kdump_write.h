@@ -35,6 +35,10 @@ typedef struct {
     /* Reads len bytes of guest-physical memory at gpa, inside one range. Called from
      * several threads at once. */
     bool (*read)(void *ctx, uint64_t gpa, void *buf, size_t len, cl_error **errp);
+    /* Optional: sets map[i] to 0 for each of npages pages from gpa known to be all zeros
+     * without reading (never touched), 1 otherwise; false when it cannot tell. Such pages
+     * are neither read nor scanned. */
+    bool (*present)(void *ctx, uint64_t gpa, size_t npages, unsigned char *map);
 } cl_kw_source;
 
 typedef struct {

@@ -12,15 +12,31 @@
 #include "dump/writer/kdump_write.h"
 
 #define MEM_PAGES 1000u /* 640 KiB at 0 and the rest at 1 MiB: two ranges, like a PC's low RAM */
+#define HOLE_GPA (0x100000 + 512 * (uint64_t)CL_KW_PAGE) /* one chunk of 256 pages never touched */
 
 static unsigned char *mem;
 static const cl_kw_range ranges[2] = { { 0, 160 * CL_KW_PAGE }, { 0x100000, (MEM_PAGES - 160) * (uint64_t)CL_KW_PAGE } };
 
 static uint64_t mem_off(uint64_t gpa) { return gpa < 0x100000 ? gpa : gpa - 0x100000 + 160 * CL_KW_PAGE; }
 
+static bool hole_read; /* the never-touched chunk was read although present() said so */
+
+/* Says which pages are "never touched": the hole chunk. */
+static bool src_present(void *ctx, uint64_t gpa, size_t npages, unsigned char *map)
+{
+    (void)ctx;
+    for (size_t i = 0; i < npages; i++) {
+        uint64_t a = gpa + i * CL_KW_PAGE;
+        map[i] = !(a >= HOLE_GPA && a < HOLE_GPA + 256 * (uint64_t)CL_KW_PAGE);
+    }
+    return true;
+}
+
 static bool src_read(void *ctx, uint64_t gpa, void *buf, size_t len, cl_error **errp)
 {
     const uint64_t *fail_at = ctx;
+    if (gpa == HOLE_GPA)
+        hole_read = true;
     if (fail_at && gpa <= *fail_at && *fail_at < gpa + len)
         return cl_error_set(errp, CL_ERR_VIRT, "test: read fails at 0x%llx", (unsigned long long)*fail_at);
     memcpy(buf, mem + mem_off(gpa), len);
@@ -34,7 +50,7 @@ static void fill_mem(void)
     unsigned x = 12345;
     for (unsigned p = 0; p < MEM_PAGES; p++) {
         unsigned char *pg = mem + (size_t)p * CL_KW_PAGE;
-        if (p % 3 == 0)
+        if (p % 3 == 0 || (p >= 160 + 512 && p < 160 + 768))
             continue;
         for (unsigned i = 0; i < CL_KW_PAGE; i++) {
             x = x * 1103515245u + 12345u;
@@ -79,7 +95,7 @@ static char *tmp_path(void)
     return p;
 }
 
-static void write_and_check(int threads)
+static void write_and_check(int threads, bool with_present)
 {
     unsigned char notes[2048];
     size_t nlen = make_notes(notes);
@@ -88,14 +104,16 @@ static void write_and_check(int threads)
     strcpy(p.utsname[0], "Linux");
     strcpy(p.utsname[2], "6.1.0-test");
     strcpy(p.utsname[4], "x86_64");
-    cl_kw_source src = { NULL, src_read };
+    cl_kw_source src = { NULL, src_read, with_present ? src_present : NULL };
+    hole_read = false;
     char *path = tmp_path();
     cl_error *err = NULL;
     cl_kw_stats st = { 0 };
     CHECK(cl_kdump_write(path, &p, &src, &st, &err));
     CHECK(!err);
     CHECK(st.pages == MEM_PAGES);
-    CHECK(st.zero_pages == (MEM_PAGES + 2) / 3);
+    CHECK(st.zero_pages == (MEM_PAGES + 2) / 3 + 256 - 256 / 3 - 1);
+    CHECK(hole_read == !with_present);
     CHECK(st.raw_pages > 0);
     cl_reader *r = cl_reader_open_file(path, &err);
     CHECK(r);
@@ -132,8 +150,9 @@ static void write_and_check(int threads)
     free(path);
 }
 
-static void test_round_trip_one_thread(void) { write_and_check(1); }
-static void test_round_trip_many_threads(void) { write_and_check(5); }
+static void test_round_trip_one_thread(void) { write_and_check(1, false); }
+static void test_round_trip_many_threads(void) { write_and_check(5, false); }
+static void test_round_trip_known_zero_chunk_unread(void) { write_and_check(2, true); }
 
 static void test_failures_leave_nothing(void)
 {
@@ -209,6 +228,7 @@ int main(void)
     fill_mem();
     RUN_TEST(test_round_trip_one_thread);
     RUN_TEST(test_round_trip_many_threads);
+    RUN_TEST(test_round_trip_known_zero_chunk_unread);
     RUN_TEST(test_failures_leave_nothing);
     RUN_TEST(test_notes_hostile);
     free(mem);
