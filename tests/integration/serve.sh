@@ -53,7 +53,7 @@ kill -KILL "$daemon"; wait "$daemon" 2>/dev/null; daemon=0
 check "serve: the database still says job 1 is running" test "$(sqlite3 "$st/jobs.db" 'select state from jobs where id=1')" = running
 check "serve: a new daemon starts while the old run tears down" start_daemon
 
-# Harsher: the daemon and the running attempt both die by SIGKILL. Nothing tears the
+# Harsher: the daemon and the running attempt (reaper and worker) all die by SIGKILL. Nothing tears the
 # domain down; QEMU (daemonized by libvirt) keeps running in the slot's embedded root
 # until the next daemon's recovery destroys it by the run id in its metadata.
 for _ in $(seq 900); do
@@ -66,7 +66,9 @@ sleep 3
 cur_att=$(jstate "$cur" .attempts)
 cur_rid=$(jstate "$cur" .run_id)
 cur_pid=$(jstate "$cur" .pid)
-kill -KILL "$daemon" "$cur_pid"; wait "$daemon" 2>/dev/null; daemon=0
+# The run's outer process and its worker both die at once (as under the OOM killer): a
+# worker that outlives its reaper tears the domain down and records the run itself.
+kill -KILL "$daemon" "$cur_pid" $(pgrep -P "$cur_pid"); wait "$daemon" 2>/dev/null; daemon=0
 sleep 1
 check "serve: the killed run (job $cur, $cur_rid) left its QEMU behind" bash -c "pgrep -f '[q]emu-system.*$st' >/dev/null"
 check "serve: a third daemon starts" start_daemon
