@@ -66,7 +66,7 @@ for sc in scenarios/linux/*.yaml; do
     if [ "$name" = guest-dump ]; then
         # The guest ran on after its panic, came back, and its file was fetched and verified.
         ladder=$(json "$res" '" ".join(x["step"] for x in d["capture"]["ladder"])')
-        check "$name: ladder went through guest-back and collect ($ladder)" grep -q "guest-back collect" <<<"$ladder"
+        check "$name: ladder went through guest-back, the stable dump file and collect ($ladder)" grep -q "guest-back guest-dump-file collect" <<<"$ladder"
         f=$(json "$res" 'd["capture"]["guest_dumps"][0].get("path","")')
         want=$(json "$res" 'd["capture"]["guest_dumps"][0].get("sha256","")')
         check "$name: guest dump fetched, sha256 verified on the host" \
