@@ -70,7 +70,9 @@ cur_pid=$(jstate "$cur" .pid)
 # worker that outlives its reaper tears the domain down and records the run itself.
 kill -KILL "$daemon" "$cur_pid" $(pgrep -P "$cur_pid"); wait "$daemon" 2>/dev/null; daemon=0
 sleep 1
-check "serve: the killed run (job $cur, $cur_rid) left its QEMU behind" bash -c "pgrep -f '[q]emu-system.*$st' >/dev/null"
+# Whether QEMU outlived them depends on who noticed first (the reaper kills what a dead worker
+# left, issue 15 item 6); either way recovery below must leave none, checked at the end.
+if pgrep -f "[q]emu-system.*$st" >/dev/null; then echo "# the killed run's QEMU outlived it"; else echo "# the killed run's QEMU went with it"; fi
 check "serve: a third daemon starts" start_daemon
 check "serve: recovery destroyed the left-behind domain of $cur_rid" grep -q "destroying domain .* of run $cur_rid" "$st/daemon.log"
 check "serve: the attempt without a result counts as an infrastructure error" \
