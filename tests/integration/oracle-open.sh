@@ -142,7 +142,13 @@ for entry in "${scenarios[@]}"; do
         check "$name: drgn walks the task list ($tasks tasks)" test "$tasks" -gt 10
     fi
 
-    # makedumpfile
+    # makedumpfile: Debian's 1.7.2 is built with lzo only (`makedumpfile -v`: zstd disabled), so
+    # it reads QEMU's zlib pages and cannot read kdump-zstd pages at all (README, "What the
+    # debuggers read"); it is asked only about the format it can read.
+    if [ "$fmt" != kdump-zlib ]; then
+        echo "# $name: makedumpfile not asked ($fmt: Debian's makedumpfile has no zstd)"
+        continue
+    fi
     oracle_dmesg "$dump" "$work/$name.dmesg"
     rc=$?
     check "$name: makedumpfile --dump-dmesg reads the log (exit $rc: $(grep -m1 -iE 'fail|can.t' "$work/$name.dmesg.log"))" \
