@@ -129,7 +129,12 @@ def check_common(prog, entry, rd, gt, tasks, dmesg):
         if t:
             rd.label("task", hexs(t.value_()), "pid %d is %s" % (num(gt["pid"]), t.comm.string_().decode()))
         else:
-            rd.label("task", None, "no task with pid %d in the task list" % num(gt["pid"]))
+            if fault == "dpc-watchdog-single":
+                # The timer fires in softirq context after the task that armed it returned
+                # to user space; labagent may have exited by then.
+                rd.skip("task", "pid %d exited before its timer fired" % num(gt["pid"]))
+            else:
+                rd.label("task", None, "no task with pid %d in the task list" % num(gt["pid"]))
     t = tasks.get(num(gt["task"])) if "task" in gt else None
     if "task" in gt:
         exited = "the task at %s is not in the task list (exited)" % gt["task"]
@@ -204,8 +209,8 @@ def check_objects(prog, entry, rd, gt, tasks, dmesg):
 
     if fault == "resource-self-deadlock" and "lock" in gt:
         mtx = obj("struct mutex", gt["lock"])
-        owner = mtx.owner.counter.value_() & ~0x7
-        rd.label("lock", gt["lock"] if owner else None, "mutex owner word 0x%x" % mtx.owner.counter.value_())
+        owner = mtx.owner.counter.value_() & 0xfffffffffffffff8  # a signed long: its top bit set
+        rd.label("lock", gt["lock"] if owner else None, "mutex owner word 0x%x" % (mtx.owner.counter.value_() & 0xffffffffffffffff))
         rd.label("lock_owner", hexs(owner) if owner else None, "mutex.owner")
 
     def spin_locked(addr):
@@ -266,7 +271,9 @@ def check_objects(prog, entry, rd, gt, tasks, dmesg):
             rd.label("slab_cache", name, detail)
         rd.skip("size", "the requested size is not kept by the slab allocator")
 
-    if fault in ("null-deref", "high-irql-fault") and "address" in gt:
+    if fault == "high-irql-fault" and "address" in gt:
+        rd.skip("address", "sleeping with a spin lock held faults on no address; the oops has none")
+    if fault == "null-deref" and "address" in gt:
         m = re.search(r"(?:NULL pointer dereference|unable to handle page fault for address), address: ([0-9a-f]+)", dmesg) or \
             re.search(r"unable to handle page fault for address: ([0-9a-f]+)", dmesg)
         rd.label("address", hexs(int(m.group(1), 16)) if m else None, "faulting address in the oops")

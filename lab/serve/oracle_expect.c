@@ -16,14 +16,16 @@ static json_object *copy_of(json_object *gt, const char *key)
 json_object *cl_corpus_oracle_expect(const char *fault, json_object *gt)
 {
     /* The firing task's state in the dump. A task that crashed in its own context, or
-     * spins there, is running (R); one that waits forever is in D. dpc-watchdog-single is
+     * spins there, is running (R); one that waits forever is in D, and so is high-irql-fault's:
+     * msleep() set TASK_UNINTERRUPTIBLE before schedule() found the spin lock held and the
+     * BUG (panic_on_warn) panicked there (crash and drgn both read D). dpc-watchdog-single is
      * left out: labagent may still be runnable or may have exited before the timer fired. */
     static const struct {
         const char *fault, *state;
     } states[] = {
         { "bugcheck", "R" },        { "null-deref", "R" },        { "stack-trash", "R" },
         { "use-after-free", "R" },  { "double-free", "R" },       { "pool-overrun", "R" },
-        { "high-irql-fault", "R" }, { "stack-overflow", "R" },    { "dpc-watchdog-cumulative", "R" },
+        { "high-irql-fault", "D" }, { "stack-overflow", "R" },    { "dpc-watchdog-cumulative", "R" },
         { "spinlock-deadlock", "R" }, /* preempted by the spinner bound to its CPU, never resumed */
         { "hang-irp", "D" },        { "resource-self-deadlock", "D" },
     };
