@@ -55,15 +55,15 @@ int cl_run_wait_crash(cl_run_ctx *c, double deadline);
 /* Runs every scenario step. false: the run cannot go on (c->obs and c->reason say why). */
 bool cl_run_steps(cl_run_ctx *c);
 
+/* Adds result.json "ground_truth": the driver's fired line from the dump's kernel log,
+ * else from the console, else ARM's object labels (truth.h). */
+void cl_run_truth(cl_run_ctx *c);
+
 /* A kdump file QEMU just wrote at c->dump_path made standard in place (capture_kdump.c):
  * returns the dump.format to record ("kdump-zlib", or "kdump-zlib-flattened" when the file
  * had to be kept as QEMU wrote it, with a run warning) and sets *conv to the
  * result.json dump.converted object (NULL when nothing was converted). */
 const char *cl_run_kdump_standard(cl_run_ctx *c, json_object **conv);
-
-/* Adds result.json "ground_truth": the driver's fired line from the dump's kernel log,
- * else from the console, else ARM's object labels (truth.h). */
-void cl_run_truth(cl_run_ctx *c);
 
 /* Records one rung of the capture ladder. */
 void cl_run_ladder(cl_run_ctx *c, const char *step, const char *outcome);

@@ -28,10 +28,6 @@ typedef struct {
     const char *cdrom;           /* optional virtio-win ISO */
     cl_firmware firmware;
     const char *ovmf_code;       /* firmware code image, for uefi */
-    bool remote;                 /* the host's files are not this machine's: the serial port is
-                                    a pty (read through virDomainOpenConsole) and libvirt picks
-                                    the agent socket's path there; console_log and
-                                    agent_socket are not used */
     const char *nvram;           /* per-run UEFI variable store */
     bool tpm;
     unsigned hv_mask;            /* enlightenments to emit: bits (1u << cl_hv_feature) */
@@ -39,6 +35,10 @@ typedef struct {
 
     const char *console_log;     /* serial console captured to this file */
     const char *agent_socket;    /* qemu-ga channel, bound by QEMU here */
+    bool remote;                 /* the host's files are not this machine's: the serial port is
+                                    a pty (read through virDomainOpenConsole) and libvirt picks
+                                    the agent socket's path there; console_log and
+                                    agent_socket are not used */
     const cl_smbios *smbios;     /* NULL fields get the lab's own strings */
     const char *uuid;            /* NULL: libvirt picks one; fixed for saved (warm) guests */
     bool panic_continue;         /* QEMU reports the panic but does not stop the guest, so the

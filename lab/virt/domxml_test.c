@@ -79,6 +79,28 @@ static void test_windows_xml(void)
     CHECK(strstr(x, "<nvram>/r/vars.fd</nvram>"));
     CHECK(strstr(x, "<tpm model='tpm-crb'>"));
     CHECK(!strstr(x, "<kernel>"));
+    /* Issue 18.2: never QEMU's qemu64 (no SSE4.2/POPCNT) for Windows. */
+    CHECK(strstr(x, "<cpu mode='custom' match='exact' check='none'>"));
+    CHECK(strstr(x, "<model fallback='forbid'>" CL_DOMXML_TCG_CPU "</model>"));
+    CHECK(strstr(x, "<feature policy='require' name='sse4.2'/>"));
+    CHECK(strstr(x, "<feature policy='require' name='popcnt'/>"));
+    free(x);
+
+    o.domain_type = "kvm";
+    o.hv_mask = cl_domxml_hv_all() & ~(1u << CL_HV_RELAXED);
+    x = cl_domxml_build(&o, NULL);
+    CHECK(x && strstr(x, "<cpu mode='host-passthrough' check='none' migratable='off'/>"));
+    CHECK(x && !strstr(x, "<model fallback"));
+    /* Issue 18.5: a scenario that needs the DPC watchdog gets no relaxed timing. */
+    CHECK(x && !strstr(x, "<relaxed") && strstr(x, "<vapic state='on'/>"));
+    free(x);
+    CHECK_STR(cl_domxml_cpu_model("kvm"), "host-passthrough");
+    CHECK_STR(cl_domxml_cpu_model("qemu"), CL_DOMXML_TCG_CPU);
+
+    /* The Linux guest keeps QEMU's default CPU: its pipeline is measured with it. */
+    cl_domxml_opts l = linux_opts();
+    x = cl_domxml_build(&l, NULL);
+    CHECK(x && !strstr(x, "<cpu"));
     free(x);
 }
 
