@@ -221,7 +221,10 @@ def main():
             label("comm", comm, "task_struct.comm")
             label("stack", hexs(stack) if stack is not None else None, "task_struct.stack")
             if cpu is not None:
-                label("cpu", cpu, "task_struct.thread_info.cpu")
+                if fault == "spinlock-deadlock":
+                    skip("cpu", "thread_info.cpu is %s now; the task may migrate after firing" % cpu)
+                else:
+                    label("cpu", cpu, "task_struct.thread_info.cpu")
             label("task_state", STATES.get(state, "?%s" % state), "__state %s" % state)
 
     running = {t[0] for t in current.values()}

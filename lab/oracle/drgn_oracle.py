@@ -129,7 +129,7 @@ def check_common(prog, entry, rd, gt, tasks, dmesg):
         if t:
             rd.label("task", hexs(t.value_()), "pid %d is %s" % (num(gt["pid"]), t.comm.string_().decode()))
         else:
-            if fault == "dpc-watchdog-single":
+            if entry.get("fault") == "dpc-watchdog-single":
                 # The timer fires in softirq context after the task that armed it returned
                 # to user space; labagent may have exited by then.
                 rd.skip("task", "pid %d exited before its timer fired" % num(gt["pid"]))
@@ -144,7 +144,12 @@ def check_common(prog, entry, rd, gt, tasks, dmesg):
             rd.label("stack", hexs(t.stack.value_()), "task_struct.stack")
             cpu = task_cpu(t)
             if cpu is not None:
-                rd.label("cpu", cpu, "task_cpu()")
+                if entry.get("fault") == "spinlock-deadlock":
+                    # The spinners take both CPUs after it fired; the task can be moved to
+                    # another runqueue, so task_cpu() need not be the CPU it fired on.
+                    rd.skip("cpu", "task_cpu() is %d now; the task may migrate after firing" % cpu)
+                else:
+                    rd.label("cpu", cpu, "task_cpu()")
             state = task_state_to_char(t)
             rd.label("task_state", state, "%s of %s" % (state, t.comm.string_().decode()))
             try:
