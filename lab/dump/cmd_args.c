@@ -1,7 +1,9 @@
 /* cmd_args.c - DUMP [--json] for the dump commands. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd_args.h"
+#include "util/text.h"
 
 int cl_dump_cmd_args(int argc, char **argv, void (*usage)(FILE *), const char **path, bool *json)
 {
@@ -25,4 +27,17 @@ int cl_dump_cmd_args(int argc, char **argv, void (*usage)(FILE *), const char **
         return 2;
     }
     return -1;
+}
+
+void cl_dump_print_terminal(void (*print)(FILE *, json_object *), json_object *o)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (!m)
+        return;
+    print(m, o);
+    fclose(m);
+    cl_text_put_lines(stdout, text);
+    free(text);
 }

@@ -7,7 +7,6 @@
 #include "cmd.h"
 #include "util/json.h"
 #include "dump/cmd_args.h"
-#include "util/text.h"
 #include "dump/fingerprint.h"
 
 static void line(FILE *m, const char *label, const char *v)
@@ -53,20 +52,6 @@ static void usage(FILE *f)
                "detected, its virtualization drivers. Exit 0: read; 2: not a dump; 3: truncated.\n");
 }
 
-/* A dump's strings are the guest's: they reach the terminal with controls shown as \xNN. */
-static void print_terminal(json_object *o)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (!m)
-        return;
-    print_human(m, o);
-    fclose(m);
-    cl_text_put_lines(stdout, text);
-    free(text);
-}
-
 int cl_cmd_fingerprint(int argc, char **argv)
 {
     const char *path;
@@ -83,7 +68,7 @@ int cl_cmd_fingerprint(int argc, char **argv)
     if (json)
         printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     else
-        print_terminal(o);
+        cl_dump_print_terminal(print_human, o);
     json_object *t = cl_json_get(o, "truncated");
     rc = t && json_object_get_boolean(t) ? 3 : 0;
     json_object_put(o);

@@ -6,7 +6,6 @@
 #include "cmd.h"
 #include "util/json.h"
 #include "dump/cmd_args.h"
-#include "util/text.h"
 #include "dump/dump.h"
 
 static void usage(FILE *f)
@@ -75,20 +74,6 @@ static void print_human(FILE *m, json_object *o)
         fprintf(m, "TRUNCATED:   the file is cut short; the fields above are what it holds\n");
 }
 
-/* A dump's strings are the guest's: they reach the terminal with controls shown as \xNN. */
-static void print_terminal(json_object *o)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (!m)
-        return;
-    print_human(m, o);
-    fclose(m);
-    cl_text_put_lines(stdout, text);
-    free(text);
-}
-
 int cl_cmd_inspect(int argc, char **argv)
 {
     const char *path;
@@ -106,7 +91,7 @@ int cl_cmd_inspect(int argc, char **argv)
     if (json)
         printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     else
-        print_terminal(o);
+        cl_dump_print_terminal(print_human, o);
     json_object_put(o);
     if (rc == CL_DUMP_TRUNCATED)
         fprintf(stderr, "crashlab inspect: '%s' is truncated or inconsistent\n", path);
