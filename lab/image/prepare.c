@@ -17,11 +17,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "image/image_priv.h"
 #include "util/fileio.h"
+#include "util/proc.h"
 
 #define FIRSTBOOT_SVC "crashlab-firstboot"
 
@@ -45,26 +45,6 @@ static void note(prep *p, const char *fmt, ...)
     json_object_array_add(p->changes, json_object_new_string(buf));
     if (!p->o->quiet)
         fprintf(stderr, "prepare: %s\n", buf);
-}
-
-static bool run_argv(char *const argv[], cl_error **errp)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "prepare: cannot fork %s", argv[0]);
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDWR);
-        if (devnull >= 0)
-            dup2(devnull, 1);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return cl_error_set(errp, CL_ERR_IO, "prepare: %s %s failed (status %d)", argv[0], argv[1], status);
-    return true;
 }
 
 static const char *dump_types[][3] = {
@@ -363,8 +343,10 @@ bool cl_image_prepare(const cl_image_prepare_opts *o, json_object **changes, cl_
     }
     char *conv[] = { "qemu-img", "convert", "-q", "-f", (char *)fmt, "-O", "qcow2", base, partial, NULL };
     char *ovl[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", (char *)fmt, "-b", base, partial, NULL };
-    if (!run_argv(o->overlay ? ovl : conv, errp))
+    if (!cl_proc_run_quiet(o->overlay ? ovl : conv, errp)) {
+        cl_error_prefix(errp, "prepare");
         return false;
+    }
     prep p = { .o = o, .changes = json_object_new_array() };
     bool ok = false;
     p.tmp[0] = '\0';

@@ -5,31 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util/fileio.h"
+#include "util/proc.h"
 #include "windows.h"
-
-static bool run_qemu_img(char *const argv[], cl_error **errp)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "windows: cannot fork qemu-img");
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDWR);
-        if (devnull >= 0)
-            dup2(devnull, 1);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return cl_error_set(errp, CL_ERR_IO, "windows: qemu-img create failed (status %d)", status);
-    return true;
-}
 
 bool cl_windows_prepare(const cl_scenario *s, const char *run_dir, bool create, char *overlay, size_t olen,
                         char *nvram, size_t nlen, cl_error **errp)
@@ -46,8 +26,10 @@ bool cl_windows_prepare(const cl_scenario *s, const char *run_dir, bool create, 
     /* The base is named only as a backing file: QEMU opens it read-only, every write of
      * the run lands in the overlay, which goes with the run. */
     char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, overlay, NULL };
-    if (!run_qemu_img(argv, errp))
+    if (!cl_proc_run_quiet(argv, errp)) {
+        cl_error_prefix(errp, "windows");
         return false;
+    }
     if (s->firmware == CL_FIRMWARE_UEFI) {
         CL_AUTOFREE char *vars = NULL;
         size_t len = 0;
