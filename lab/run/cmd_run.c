@@ -35,7 +35,7 @@ static void usage(FILE *f)
             "                      else ~/.cache/crashlab)\n"
             "  --guest DIR         Linux guest files (default: $CRASHLAB_GUEST or build/guest)\n"
             "  --accel auto|kvm|tcg  accelerator (default auto: KVM if a probe boot works, else TCG)\n"
-            "  --dump-format F     kdump-zlib | elf | win-dmp | kdump-zstd | none (default: the scenario's)\n"
+            "  --dump-format F     kdump-lzo | kdump-zstd | kdump-zlib | elf | win-dmp | none (default: the scenario's)\n"
             "  --run-id ID         use this run id (" CL_NAME_GRAMMAR ")\n"
             "  --dump-pool NAME    remote host: its storage pool that dumps are written into and brought home from\n"
             "  --image FILE        windows: the base qcow2 image (never written; each run boots an overlay)\n"

@@ -49,7 +49,7 @@ static void dump_also(cl_run_ctx *c, const char *path, json_object *w)
     }
 }
 
-bool cl_run_lab_dump(cl_run_ctx *c, const char *path, json_object **writer)
+bool cl_run_lab_dump(cl_run_ctx *c, const char *path, cl_dump_format fmt, json_object **writer)
 {
     json_object *w = json_object_new_object();
     *writer = w;
@@ -61,13 +61,15 @@ bool cl_run_lab_dump(cl_run_ctx *c, const char *path, json_object **writer)
     }
     cl_memdump_stats st = { 0 };
     CL_AUTOPTR(cl_error) err = NULL;
-    if (!cl_memdump_kdump(c->dom, path, 0, &st, &err)) {
+    cl_kw_codec codec = fmt == CL_DUMPFMT_KDUMP_LZO ? CL_KW_LZO : CL_KW_ZSTD;
+    if (!cl_memdump_kdump(c->dom, path, 0, codec, &st, &err)) {
         json_object_object_add(w, "name", json_object_new_string("qemu"));
         json_object_object_add(w, "why", json_object_new_string(err->msg));
         cl_run_progress(c, "capture", "lab writer failed (%s); QEMU writes kdump-zlib", err->msg);
         return false;
     }
     json_object_object_add(w, "name", json_object_new_string("crashlab"));
+    json_object_object_add(w, "codec", json_object_new_string(codec == CL_KW_LZO ? "lzo" : "zstd"));
     json_object_object_add(w, "threads", json_object_new_int(st.w.threads));
     json_object_object_add(w, "pages", json_object_new_int64((int64_t)st.w.pages));
     json_object_object_add(w, "zero_pages", json_object_new_int64((int64_t)st.w.zero_pages));

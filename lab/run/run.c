@@ -319,8 +319,9 @@ static void capture(cl_run_ctx *c)
     /* A remote host writes it into its pool and it comes home (remote.h); either way the
      * dump is then a local file at c->dump_path. */
     json_object *remote = NULL, *writer = NULL;
-    bool dumped = fmt == CL_DUMPFMT_KDUMP_ZSTD && cl_run_lab_dump(c, c->dump_path, &writer);
-    if (!dumped && fmt == CL_DUMPFMT_KDUMP_ZSTD)
+    bool lab = fmt == CL_DUMPFMT_KDUMP_ZSTD || fmt == CL_DUMPFMT_KDUMP_LZO;
+    bool dumped = lab && cl_run_lab_dump(c, c->dump_path, fmt, &writer);
+    if (!dumped && lab)
         fmt = CL_DUMPFMT_KDUMP_ZLIB; /* the lab's writer cannot: QEMU's, and dump.writer says why */
     if (!dumped)
         dumped = c->remote ? cl_run_remote_dump(c, fmt, c->dump_path, &remote, &err)
@@ -636,7 +637,7 @@ bool cl_run_opts_check(const cl_run_opts *opts, cl_error **errp)
         for (int i = 0; i < CL_DUMPFMT_LAST; i++)
             known |= !strcmp(opts->dump_format, cl_dump_format_to_string((cl_dump_format)i));
         if (!known)
-            return cl_error_set(errp, CL_ERR_INVAL, "--dump-format '%s' is not one of kdump-zlib, elf, win-dmp, kdump-zstd, none",
+            return cl_error_set(errp, CL_ERR_INVAL, "--dump-format '%s' is not one of kdump-zlib, elf, win-dmp, kdump-zstd, none, kdump-lzo",
                                 opts->dump_format);
     }
     /* The run id becomes a directory name, the domain's metadata and a kernel parameter. */

@@ -10,7 +10,7 @@ const char *const cl_verdict_names[CL_VERDICT_LAST] = {
     "pass", "expected-crash", "unexpected-crash", "hang", "fail", "infra-error",
 };
 const char *const cl_profile_names[CL_PROFILE_LAST] = { "linux", "windows" };
-const char *const cl_dump_format_names[CL_DUMPFMT_LAST] = { "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none" };
+const char *const cl_dump_format_names[CL_DUMPFMT_LAST] = { "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none", "kdump-lzo" };
 const char *const cl_firmware_names[CL_FIRMWARE_LAST] = { "bios", "uefi" };
 const char *const cl_step_kind_names[CL_STEP_LAST] = { "install", "remove", "trigger", "wait", "exec", "nmi" };
 

@@ -203,7 +203,7 @@ static bool parse_timeouts(const yctx *c, const yt_node *t, cl_scenario *s)
 static bool parse_capture(const yctx *c, const yt_node *cap, cl_scenario *s)
 {
     bool win = s->profile == CL_PROFILE_WINDOWS;
-    s->dump_format = win ? CL_DUMPFMT_WIN_DMP : CL_DUMPFMT_KDUMP_ZSTD;
+    s->dump_format = win ? CL_DUMPFMT_WIN_DMP : CL_DUMPFMT_KDUMP_LZO;
     s->screenshot = win;
     s->nmi_on_hang = true;
     s->guest_dump = win;
@@ -234,8 +234,9 @@ static bool parse_capture(const yctx *c, const yt_node *cap, cl_scenario *s)
     if (e == CL_DUMPFMT_WIN_DMP && !win)
         return y_fail(c, v, "capture.dump_format", "win-dmp needs profile windows (use kdump-zlib or elf)");
     /* The lab's writer reads a Linux guest's VMCOREINFO and writes kdump, which WinDbg does not read. */
-    if (e == CL_DUMPFMT_KDUMP_ZSTD && win)
-        return y_fail(c, v, "capture.dump_format", "kdump-zstd needs profile linux (use win-dmp or elf)");
+    if ((e == CL_DUMPFMT_KDUMP_ZSTD || e == CL_DUMPFMT_KDUMP_LZO) && win)
+        return y_fail(c, v, "capture.dump_format", e == CL_DUMPFMT_KDUMP_LZO ? "kdump-lzo needs profile linux (use win-dmp or elf)"
+                                                                            : "kdump-zstd needs profile linux (use win-dmp or elf)");
     s->dump_format = (cl_dump_format)e;
     return true;
 }

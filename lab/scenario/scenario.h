@@ -39,8 +39,9 @@ typedef enum {
     CL_DUMPFMT_KDUMP_ZLIB,   /* QEMU's kdump, zlib pages; what kdump-zstd falls back to */
     CL_DUMPFMT_ELF,
     CL_DUMPFMT_WIN_DMP,      /* QEMU's win-dmp, Windows only */
-    CL_DUMPFMT_KDUMP_ZSTD,   /* the lab's own writer (lab/virt/memdump.h): default for Linux */
+    CL_DUMPFMT_KDUMP_ZSTD,   /* the lab's own writer (lab/virt/memdump.h), zstd pages */
     CL_DUMPFMT_NONE,
+    CL_DUMPFMT_KDUMP_LZO,    /* the lab's own writer, lzo pages: default for Linux (makedumpfile reads it) */
     CL_DUMPFMT_LAST
 } cl_dump_format;
 
@@ -160,7 +161,7 @@ CL_DEFINE_AUTOPTR_FUNC(cl_scenario, cl_scenario_free)
 const char *cl_verdict_to_string(cl_verdict v);
 bool cl_verdict_from_string(const char *s, cl_verdict *v);
 const char *cl_profile_to_string(cl_profile p);
-const char *cl_dump_format_to_string(cl_dump_format f);  /* "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none" */
+const char *cl_dump_format_to_string(cl_dump_format f);  /* "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none", "kdump-lzo" */
 const char *cl_step_kind_to_string(cl_step_kind k);
 const char *cl_firmware_to_string(cl_firmware f);      /* "bios", "uefi" */
 

@@ -65,7 +65,7 @@ static void test_defaults_linux(void)
     CHECK(s->firmware == CL_FIRMWARE_BIOS);
     CHECK(!s->tpm);
     CHECK(s->t_boot == 120 && s->t_step == 60 && s->t_observe == 60 && s->t_run == 600);
-    CHECK(s->dump_format == CL_DUMPFMT_KDUMP_ZSTD);
+    CHECK(s->dump_format == CL_DUMPFMT_KDUMP_LZO);
     CHECK(!s->screenshot);
     CHECK(s->nmi_on_hang);
     CHECK(s->nsteps == 2);
@@ -706,6 +706,13 @@ static void test_windows_real(void)
                       "t.yaml:1:52: unknown key 'relaxd' in guest.hyperv (did you mean 'relaxed'?"));
     CHECK(starts_with(fail_msg(HEAD "  - trigger: null-deref\nexpect: {verdict: pass}\nguest: {hyperv: {}}\n"),
                       "t.yaml:"));
+
+    /* The lab's writer is Linux-only, in both codecs. */
+    CHECK(starts_with(fail_msg(WHEAD "  - trigger: null-deref\nexpect: {verdict: pass}\ncapture: {dump_format: kdump-lzo}\n"),
+                      "t.yaml:6:24: capture.dump_format: kdump-lzo needs profile linux"));
+    s = parse(HEAD "expect: {verdict: pass}\ncapture: {dump_format: kdump-zstd}\n", &err);
+    CHECK(s && s->dump_format == CL_DUMPFMT_KDUMP_ZSTD);
+    cl_scenario_free(s);
 
     /* 8: the DPC time limit, by field. */
     CHECK_STR(fail_msg(WHEAD "  - trigger: {fault: dpc-watchdog-single, stall_ms: 5000}\nexpect: {verdict: expected-crash}\n"),

@@ -68,7 +68,7 @@ static bool check_job(json_object *spec, cl_job *j, cl_error **errp)
         return cl_error_set(errp, CL_ERR_INVAL, "submit: \"options\" must be an object");
     json_object *norm = json_object_new_object();
     static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
-    static const char *const dumps[] = { "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none", NULL };
+    static const char *const dumps[] = { "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none", "kdump-lzo", NULL };
     bool ok = true;
     json_object_object_foreach(opts, key, val) {
         const char *sv = json_object_is_type(val, json_type_string) ? json_object_get_string(val) : NULL;

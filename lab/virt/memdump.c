@@ -374,7 +374,8 @@ static bool prepare(virDomainPtr dom, cl_memdump_section *sec, size_t *nsec, uin
     return name ? find_qemu_pid(name, pid, errp) : cl_virt_error(errp, "memdump: the domain has no name");
 }
 
-static bool dump_paused(virDomainPtr dom, const char *path, int threads, cl_memdump_stats *st, cl_error **errp)
+static bool dump_paused(virDomainPtr dom, const char *path, int threads, cl_kw_codec codec, cl_memdump_stats *st,
+                        cl_error **errp)
 {
     double t0 = now_s();
     cl_memdump_section sec[CL_KW_MAX_RANGES];
@@ -396,7 +397,7 @@ static bool dump_paused(virDomainPtr dom, const char *path, int threads, cl_memd
     for (size_t i = 0; i < nsec; i++)
         ranges[i] = (cl_kw_range){ sec[i].gpa, sec[i].len };
     cl_kw_params p = { .ranges = ranges, .nranges = nsec, .notes = notes, .notes_len = nlen, .threads = threads,
-                       .timestamp = (int64_t)time(NULL) };
+                       .timestamp = (int64_t)time(NULL), .codec = codec };
     size_t vo = 0, vl = 0;
     if (!cl_kw_notes_scan(notes, nlen, &p.nr_cpus, &vo, &vl, errp))
         return false;
@@ -418,7 +419,8 @@ static bool dump_paused(virDomainPtr dom, const char *path, int threads, cl_memd
     return true;
 }
 
-bool cl_memdump_kdump(virDomainPtr dom, const char *path, int threads, cl_memdump_stats *st, cl_error **errp)
+bool cl_memdump_kdump(virDomainPtr dom, const char *path, int threads, cl_kw_codec codec, cl_memdump_stats *st,
+                      cl_error **errp)
 {
     int state = 0, reason = 0;
     if (virDomainGetState(dom, &state, &reason, 0) < 0)
@@ -426,7 +428,7 @@ bool cl_memdump_kdump(virDomainPtr dom, const char *path, int threads, cl_memdum
     bool resume = state == VIR_DOMAIN_RUNNING;
     if (resume && virDomainSuspend(dom) < 0)
         return cl_virt_error(errp, "memdump: cannot pause the domain");
-    bool ok = dump_paused(dom, path, threads, st, errp);
+    bool ok = dump_paused(dom, path, threads, codec, st, errp);
     if (resume && virDomainResume(dom) < 0 && ok)
         ok = cl_virt_error(errp, "memdump: cannot resume the domain after the dump");
     return ok;

@@ -1,5 +1,5 @@
 /* memdump.h - the lab's own hypervisor-side dump of a Linux guest: guest RAM read straight
- * from the QEMU process, written as zstd kdump-compressed by lab/dump/writer on every core.
+ * from the QEMU process, written as kdump-compressed (zstd or lzo pages) by lab/dump/writer on every core.
  *
  * What comes from QEMU, through libvirt's monitor passthrough:
  *   - the guest-physical memory map: HMP `info mtree -f`, the RAM and ROM sections of
@@ -52,8 +52,9 @@ typedef struct {
     cl_memdump_seg seg[10];
 } cl_memdump_cpu;
 
-/* Dumps dom to path (kdump-compressed, zstd). threads 0: every online CPU. */
-bool cl_memdump_kdump(virDomainPtr dom, const char *path, int threads, cl_memdump_stats *st, cl_error **errp);
+/* Dumps dom to path (kdump-compressed, pages in codec). threads 0: every online CPU. */
+bool cl_memdump_kdump(virDomainPtr dom, const char *path, int threads, cl_kw_codec codec, cl_memdump_stats *st,
+                      cl_error **errp);
 
 /* Pure parsers of QEMU's monitor text (unit-tested).
  * The RAM/ROM sections of the flat view of address space "memory", page-aligned, in order. */

@@ -1,7 +1,7 @@
 /* kdump_write.c - see kdump_write.h. The file is laid out as QEMU's create_kdump_vmcore
  * lays it out, only written directly (not flattened) and in parallel:
  *
- *   block 0        disk_dump_header, version 6, status DUMP_DH_COMPRESSED_ZSTD
+ *   block 0        disk_dump_header, version 6, status DUMP_DH_COMPRESSED_ZSTD or _LZO
  *   block 1        kdump_sub_header, then the ELF notes (sub_hdr_size blocks in all)
  *   next           bitmap 1 | bitmap 2 (identical: every page of every range is dumped)
  *   next           page descriptors, one per page in pfn order (24 bytes each)
@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <lzo/lzo1x.h>
 #include <zstd.h>
 
 #include "dump/kdump/format.h"
@@ -103,12 +104,31 @@ static void job_fail(job *j, cl_error *e)
     pthread_mutex_unlock(&j->mu);
 }
 
+/* One worker's codec state: a zstd context, or lzo1x_1's work memory. */
+typedef struct {
+    ZSTD_CCtx *zstd;
+    void *lzo_work;
+} codec_state;
+
+/* Compresses one page into out (cap bytes); returns its size, or 0 when it does not shrink. */
+static size_t compress_page(const job *j, codec_state *cs, const unsigned char *pg, unsigned char *out, size_t cap)
+{
+    if (j->p->codec == CL_KW_LZO) {
+        lzo_uint n = cap;
+        if (lzo1x_1_compress(pg, CL_KW_PAGE, out, &n, cs->lzo_work) != LZO_E_OK)
+            return 0;
+        return n < CL_KW_PAGE ? (size_t)n : 0;
+    }
+    size_t n = ZSTD_compressCCtx(cs->zstd, out, cap, pg, CL_KW_PAGE, j->p->level ? j->p->level : 1);
+    return !ZSTD_isError(n) && n < CL_KW_PAGE ? n : 0;
+}
+
 /* Compresses one chunk into out (relative offsets in the descriptors); returns its bytes. */
-static size_t compress_chunk(job *j, ZSTD_CCtx *cc, const chunk *c, const unsigned char *in, const unsigned char *map,
+static size_t compress_chunk(job *j, codec_state *cs, const chunk *c, const unsigned char *in, const unsigned char *map,
                              unsigned char *out, size_t outcap, uint64_t *zeros, uint64_t *raws)
 {
     size_t pos = 0;
-    int level = j->p->level ? j->p->level : 1;
+    uint32_t flag = j->p->codec == CL_KW_LZO ? DUMP_DH_COMPRESSED_LZO : DUMP_DH_COMPRESSED_ZSTD;
     for (uint32_t i = 0; i < c->npages; i++) {
         const unsigned char *pg = in + (size_t)i * CL_KW_PAGE;
         unsigned char *d = j->desc + (c->first + i) * sizeof(kdump_page_desc);
@@ -117,9 +137,9 @@ static size_t compress_chunk(job *j, ZSTD_CCtx *cc, const chunk *c, const unsign
             (*zeros)++;
             continue;
         }
-        size_t n = ZSTD_compressCCtx(cc, out + pos, outcap - pos, pg, CL_KW_PAGE, level);
-        if (!ZSTD_isError(n) && n < CL_KW_PAGE) {
-            put_desc(d, pos, (uint32_t)n, DUMP_DH_COMPRESSED_ZSTD);
+        size_t n = compress_page(j, cs, pg, out + pos, outcap - pos);
+        if (n) {
+            put_desc(d, pos, (uint32_t)n, flag);
         } else {
             n = CL_KW_PAGE;
             memcpy(out + pos, pg, CL_KW_PAGE);
@@ -135,12 +155,20 @@ static void *worker(void *arg)
 {
     job *j = arg;
     size_t incap = (size_t)CHUNK_PAGES * CL_KW_PAGE;
-    size_t outcap = (size_t)CHUNK_PAGES * (ZSTD_compressBound(CL_KW_PAGE) > CL_KW_PAGE ? ZSTD_compressBound(CL_KW_PAGE)
-                                                                                          : CL_KW_PAGE);
+    /* lzo1x's worst case is the page plus page/16 + 64 + 3 bytes. */
+    size_t bound = ZSTD_compressBound(CL_KW_PAGE);
+    size_t lzo_bound = CL_KW_PAGE + CL_KW_PAGE / 16 + 64 + 3;
+    if (lzo_bound > bound)
+        bound = lzo_bound;
+    size_t outcap = (size_t)CHUNK_PAGES * bound;
     unsigned char *in = malloc(incap), *out = malloc(outcap);
-    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    codec_state cs = { 0 };
+    if (j->p->codec == CL_KW_LZO)
+        cs.lzo_work = malloc(LZO1X_1_MEM_COMPRESS);
+    else
+        cs.zstd = ZSTD_createCCtx();
     uint64_t zeros = 0, raws = 0;
-    if (!in || !out || !cc) {
+    if (!in || !out || (!cs.zstd && !cs.lzo_work)) {
         cl_error *e = NULL;
         cl_error_set(&e, CL_ERR_NOMEM, "kdump-write: cannot allocate a worker's buffers");
         job_fail(j, e);
@@ -164,7 +192,7 @@ static void *worker(void *arg)
             job_fail(j, e);
             break;
         }
-        size_t n = compress_chunk(j, cc, c, in, have ? map : NULL, out, outcap, &zeros, &raws);
+        size_t n = compress_chunk(j, &cs, c, in, have ? map : NULL, out, outcap, &zeros, &raws);
         /* Take the next offset in chunk order, then write outside the lock. */
         pthread_mutex_lock(&j->mu);
         while (j->next_place != idx && !j->err)
@@ -193,7 +221,8 @@ done:
     j->zero_pages += zeros;
     j->raw_pages += raws;
     pthread_mutex_unlock(&j->mu);
-    ZSTD_freeCCtx(cc);
+    ZSTD_freeCCtx(cs.zstd);
+    free(cs.lzo_work);
     free(in);
     free(out);
     return NULL;
@@ -230,7 +259,7 @@ static bool write_headers(int fd, const cl_kw_params *p, uint64_t max_mapnr, uin
     h.header_version = 6;
     memcpy(h.utsname, p->utsname, sizeof(h.utsname));
     h.tv_sec = p->timestamp;
-    h.status = DUMP_DH_COMPRESSED_ZSTD;
+    h.status = p->codec == CL_KW_LZO ? DUMP_DH_COMPRESSED_LZO : DUMP_DH_COMPRESSED_ZSTD;
     h.block_size = CL_KW_PAGE;
     h.sub_hdr_size = sub_hdr_size;
     h.bitmap_blocks = (uint32_t)(2 * bitmap_len / CL_KW_PAGE);
@@ -323,6 +352,10 @@ bool cl_kdump_write(const char *path, const cl_kw_params *p, const cl_kw_source 
     uint64_t npages = 0, max_mapnr = 0;
     if (!check_params(p, &npages, &max_mapnr, errp))
         return false;
+    if (p->codec != CL_KW_ZSTD && p->codec != CL_KW_LZO)
+        return cl_error_set(errp, CL_ERR_INVAL, "kdump-write: unknown codec %d", (int)p->codec);
+    if (p->codec == CL_KW_LZO && lzo_init() != LZO_E_OK)
+        return cl_error_set(errp, CL_ERR_INVAL, "kdump-write: lzo_init failed (liblzo2 does not match its headers)");
     uint32_t sub_hdr_size = (uint32_t)((sizeof(kdump_sub_header64) + p->notes_len + CL_KW_PAGE - 1) / CL_KW_PAGE);
     uint64_t bitmap_len = ((max_mapnr + 7) / 8 + CL_KW_PAGE - 1) / CL_KW_PAGE * CL_KW_PAGE;
     uint64_t desc_off = (uint64_t)(1 + sub_hdr_size) * CL_KW_PAGE + 2 * bitmap_len;

@@ -41,6 +41,10 @@ typedef struct {
     bool (*present)(void *ctx, uint64_t gpa, size_t npages, unsigned char *map);
 } cl_kw_source;
 
+/* The page codec. zstd is the fastest here; lzo is what Debian's makedumpfile 1.7.2 also
+ * reads (it is built without zstd), so `makedumpfile --dump-dmesg` and `-d 31` work. */
+typedef enum { CL_KW_ZSTD, CL_KW_LZO } cl_kw_codec;
+
 typedef struct {
     const cl_kw_range *ranges;  /* sorted by gpa, not overlapping */
     size_t nranges;
@@ -52,12 +56,13 @@ typedef struct {
     int64_t timestamp;          /* Unix seconds */
     int threads;                /* 0: one per online CPU */
     int level;                  /* zstd level; 0 means 1 */
+    cl_kw_codec codec;          /* 0: zstd */
 } cl_kw_params;
 
 typedef struct {
     uint64_t pages;        /* pages in the dump */
     uint64_t zero_pages;   /* of which all zero (not stored) */
-    uint64_t raw_pages;    /* stored uncompressed (zstd would not shrink them) */
+    uint64_t raw_pages;    /* stored uncompressed (the codec would not shrink them) */
     uint64_t file_bytes;
     int threads;
 } cl_kw_stats;

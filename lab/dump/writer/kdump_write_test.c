@@ -95,12 +95,12 @@ static char *tmp_path(void)
     return p;
 }
 
-static void write_and_check(int threads, bool with_present)
+static void write_and_check(int threads, bool with_present, cl_kw_codec codec)
 {
     unsigned char notes[2048];
     size_t nlen = make_notes(notes);
     cl_kw_params p = { .ranges = ranges, .nranges = 2, .notes = notes, .notes_len = nlen, .nr_cpus = 2,
-                       .threads = threads, .timestamp = 1700000000 };
+                       .threads = threads, .timestamp = 1700000000, .codec = codec };
     strcpy(p.utsname[0], "Linux");
     strcpy(p.utsname[2], "6.1.0-test");
     strcpy(p.utsname[4], "x86_64");
@@ -115,6 +115,13 @@ static void write_and_check(int threads, bool with_present)
     CHECK(st.zero_pages == (MEM_PAGES + 2) / 3 + 256 - 256 / 3 - 1);
     CHECK(hole_read == !with_present);
     CHECK(st.raw_pages > 0);
+    /* The header names the codec every compressed page is in (what makedumpfile checks). */
+    kdump_header64 h;
+    FILE *f = fopen(path, "rb");
+    CHECK(f && fread(&h, sizeof(h), 1, f) == 1);
+    if (f)
+        fclose(f);
+    CHECK(h.status == (codec == CL_KW_LZO ? DUMP_DH_COMPRESSED_LZO : DUMP_DH_COMPRESSED_ZSTD));
     cl_reader *r = cl_reader_open_file(path, &err);
     CHECK(r);
     cl_kdump *k = r ? cl_kdump_open(r, &err) : NULL;
@@ -150,9 +157,11 @@ static void write_and_check(int threads, bool with_present)
     free(path);
 }
 
-static void test_round_trip_one_thread(void) { write_and_check(1, false); }
-static void test_round_trip_many_threads(void) { write_and_check(5, false); }
-static void test_round_trip_known_zero_chunk_unread(void) { write_and_check(2, true); }
+static void test_round_trip_one_thread(void) { write_and_check(1, false, CL_KW_ZSTD); }
+static void test_round_trip_many_threads(void) { write_and_check(5, false, CL_KW_ZSTD); }
+static void test_round_trip_known_zero_chunk_unread(void) { write_and_check(2, true, CL_KW_ZSTD); }
+static void test_round_trip_lzo(void) { write_and_check(3, true, CL_KW_LZO); }
+static void test_round_trip_lzo_one_thread(void) { write_and_check(1, false, CL_KW_LZO); }
 
 static void test_failures_leave_nothing(void)
 {
@@ -229,6 +238,8 @@ int main(void)
     RUN_TEST(test_round_trip_one_thread);
     RUN_TEST(test_round_trip_many_threads);
     RUN_TEST(test_round_trip_known_zero_chunk_unread);
+    RUN_TEST(test_round_trip_lzo);
+    RUN_TEST(test_round_trip_lzo_one_thread);
     RUN_TEST(test_failures_leave_nothing);
     RUN_TEST(test_notes_hostile);
     free(mem);
