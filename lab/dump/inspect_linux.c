@@ -8,6 +8,7 @@
 #include "dump/dump.h"
 #include "dump/inspect_priv.h"
 #include "dump/linux/kallsyms.h"
+#include "dump/linux/kwalk.h"
 #include "dump/linux/ldump.h"
 #include "dump/linux/printk.h"
 #include "dump/linux/report.h"
@@ -42,24 +43,41 @@ static json_object *log_tail(const char *log, size_t len)
     return json_object_new_string(p);
 }
 
-static json_object *cpus_json(cl_ldump *d, cl_kallsyms *ks)
+/* Per CPU: the Linux task current on it (from BTF offsets, never guessed) and its rip,
+ * symbolized by the kernel's kallsyms or, inside a module, the module's own symbol table. */
+static json_object *cpus_json(cl_ldump *d, cl_kallsyms *ks, cl_kwalk *kw, const char *kw_why)
 {
     json_object *a = json_object_new_array();
     for (size_t i = 0; i < d->lnotes->ncpus; i++) {
         const cl_linux_cpu *c = &d->lnotes->cpus[i];
         json_object *o = json_object_new_object();
         json_object_object_add(o, "cpu", json_object_new_int64((int64_t)i));
+        int64_t pid;
+        char comm[17];
+        cl_error *err = NULL;
+        if (kw && cl_kwalk_current(kw, (unsigned)i, &pid, comm, &err)) {
+            json_object_object_add(o, "pid", json_object_new_int64(pid));
+            json_object_object_add(o, "comm", json_object_new_string(comm));
+        } else {
+            json_object_object_add(o, "task_unknown", json_object_new_string(kw ? (err ? err->msg : "unknown") : kw_why));
+        }
+        cl_error_free(err);
+        err = NULL;
         if (c->have_prstatus)
-            json_object_object_add(o, "pid", json_object_new_int64(c->pid));
+            json_object_object_add(o, "prstatus_pid", json_object_new_int64(c->pid));
         json_object_object_add(o, "rip", cl_json_hex(c->rip));
         char name[128];
         uint64_t off;
-        cl_error *err = NULL;
-        if (ks && cl_kallsyms_lookup(ks, c->rip, name, sizeof(name), &off, &err)) {
-            char sym[160];
+        char sym[200];
+        sym[0] = '\0';
+        /* modules live above the kernel image (x86-64 MODULES_VADDR); kallsyms holds no module symbols */
+        bool in_module = c->rip >= CL_X86_START_KERNEL_MAP && kw && cl_kwalk_module_symbol(kw, c->rip, sym, sizeof(sym), &err);
+        cl_error_free(err);
+        err = NULL;
+        if (!in_module && ks && cl_kallsyms_lookup(ks, c->rip, name, sizeof(name), &off, &err))
             snprintf(sym, sizeof(sym), "%s+0x%" PRIx64, name, off);
+        if (sym[0])
             json_object_object_add(o, "symbol", json_object_new_string(sym));
-        }
         cl_error_free(err);
         json_object_array_add(a, o);
     }
@@ -158,7 +176,16 @@ int cl_inspect_linux(cl_reader *r, json_object **out, cl_error **errp)
         if (!(ks = cl_kallsyms_load(&d->kmem, d->vmci, &err)))
             cl_dump_note_error(d->notes, &err, "linux: symbols");
     }
-    json_object_object_add(lx, "cpus", cpus_json(d, ks));
+    cl_kwalk *kw = NULL;
+    char kw_why[256] = "no kernel symbols";
+    if (ks) {
+        cl_error *err = NULL;
+        if (!(kw = cl_kwalk_load(&d->kmem, ks, &err)))
+            snprintf(kw_why, sizeof(kw_why), "%s", err ? err->msg : "unknown");
+        cl_error_free(err);
+    }
+    json_object_object_add(lx, "cpus", cpus_json(d, ks, kw, kw_why));
+    cl_kwalk_free(kw);
     cl_kallsyms_free(ks);
     json_object_object_add(o, "linux", lx);
     if (have_rep && rep.module[0]) {

@@ -159,3 +159,48 @@ bool cl_kallsyms_lookup(cl_kallsyms *ks, uint64_t addr, char *name, size_t len, 
     *offset = addr - ks->addr[best];
     return true;
 }
+
+bool cl_kallsyms_find(cl_kallsyms *ks, const char *const *names, size_t n, uint64_t *addrs, cl_error **errp)
+{
+    /* the 256 tokens, read once: a name is a few of them */
+    char tokens[256][64];
+    bool have[256] = { false };
+    for (size_t j = 0; j < n; j++)
+        addrs[j] = 0;
+    size_t left = n;
+    stream s = { .k = ks->k, .at = ks->names, .buf_at = 1, .buf_len = 0 };
+    for (uint32_t i = 0; i < ks->num && left; i++) {
+        size_t len;
+        if (!entry_len(&s, &len, errp))
+            return false;
+        char name[256];
+        size_t k = 0;
+        bool first = true;
+        for (size_t t = 0; t < len; t++) {
+            unsigned char tok;
+            if (!stream_byte(&s, &tok, errp))
+                return false;
+            if (!have[tok]) {
+                if (!cl_kmem_read(ks->k, ks->token_table + ks->token_index[tok], tokens[tok], sizeof(tokens[tok]), errp))
+                    return false;
+                tokens[tok][sizeof(tokens[tok]) - 1] = '\0';
+                have[tok] = true;
+            }
+            for (const char *c = tokens[tok]; *c; c++) {
+                if (first) { /* the symbol type */
+                    first = false;
+                    continue;
+                }
+                if (k + 1 < sizeof(name))
+                    name[k++] = *c;
+            }
+        }
+        name[k] = '\0';
+        for (size_t j = 0; j < n; j++)
+            if (!addrs[j] && !strcmp(name, names[j])) {
+                addrs[j] = ks->addr[i];
+                left--;
+            }
+    }
+    return true;
+}

@@ -22,4 +22,8 @@ CL_DEFINE_AUTOPTR_FUNC(cl_kallsyms, cl_kallsyms_free)
 /* Names the symbol containing addr: "name" and the offset into it. */
 bool cl_kallsyms_lookup(cl_kallsyms *ks, uint64_t addr, char *name, size_t len, uint64_t *offset, cl_error **errp);
 
+/* Addresses of the named symbols, in one pass over the names: addrs[i] = 0 for a name not
+ * found. Per-CPU symbols (current_task) come back as their offset in the per-CPU area. */
+bool cl_kallsyms_find(cl_kallsyms *ks, const char *const *names, size_t n, uint64_t *addrs, cl_error **errp);
+
 #endif
