@@ -3,6 +3,7 @@
  * dump carries the guest's own description), the qemu-ga channel, the serial console
  * in a file, SMBIOS strings that name the run, and on_crash=preserve so the crashed
  * guest stays for the dump. */
+#include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
 
@@ -106,6 +107,24 @@ static bool check_socket(const char *path, cl_error **errp)
     return true;
 }
 
+static bool check_rr(const cl_domxml_opts *o, cl_error **errp)
+{
+    if (strcmp(o->domain_type, "qemu"))
+        return cl_error_set(errp, CL_ERR_INVAL, "domxml: record/replay needs TCG (domain type qemu), not '%s'",
+                            o->domain_type);
+    /* A comma ends a QEMU option value; the path goes in unescaped, so refuse it. */
+    if (!*o->rr_file || strchr(o->rr_file, ',') || strlen(o->rr_file) > 4096)
+        return cl_error_set(errp, CL_ERR_INVAL, "domxml: replay log path '%s' is empty, holds a comma or is over 4096 bytes", o->rr_file);
+    return true;
+}
+
+static void qemu_arg(cl_buf *b, const char *v)
+{
+    cl_buf_adds(b, "    <qemu:arg value='");
+    cl_buf_add_xml(b, v);
+    cl_buf_adds(b, "'/>\n");
+}
+
 char *cl_domxml_build(const cl_domxml_opts *o, cl_error **errp)
 {
     if (!o->name || !o->run_id || !o->domain_type || (!o->remote && (!o->console_log || !o->agent_socket)))
@@ -118,11 +137,14 @@ char *cl_domxml_build(const cl_domxml_opts *o, cl_error **errp)
         return cl_error_set(errp, CL_ERR_INVAL, "domxml: uefi needs the OVMF code image and an nvram file"), NULL;
     if (!o->remote && !check_socket(o->agent_socket, errp))
         return NULL;
+    if (o->rr_file && !check_rr(o, errp))
+        return NULL;
     bool win = o->profile == CL_PROFILE_WINDOWS;
+    bool qemu_args = o->panic_continue || o->rr_file;
 
     cl_buf b = { .max = 1u << 20 };
     cl_buf_addf(&b, "<domain type='%s'%s>\n  <name>", o->domain_type,
-                o->panic_continue ? " xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'" : "");
+                qemu_args ? " xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'" : "");
     cl_buf_add_xml(&b, o->name);
     cl_buf_adds(&b, "</name>\n");
     if (o->uuid) {
@@ -219,8 +241,26 @@ char *cl_domxml_build(const cl_domxml_opts *o, cl_error **errp)
      * GUEST_PANICKED (libvirt's crashed/panicked event, the Hyper-V parameters in the domain
      * log) but the guest runs on: measured here, a Linux guest with panic=3 reboots and its
      * agent comes back, where the default action leaves it paused. */
-    if (o->panic_continue)
-        cl_buf_adds(&b, "  <qemu:commandline>\n    <qemu:arg value='-action'/>\n    <qemu:arg value='panic=none'/>\n  </qemu:commandline>\n");
+    if (qemu_args) {
+        cl_buf_adds(&b, "  <qemu:commandline>\n");
+        if (o->panic_continue) {
+            qemu_arg(&b, "-action");
+            qemu_arg(&b, "panic=none");
+        }
+        if (o->rr_file) {
+            /* Every instruction counted: the replay stops at the same icount. panic=pause
+             * (not libvirt's implicit one) so a replay stops where the record did. */
+            char v[4200];
+            snprintf(v, sizeof(v), "shift=auto,rr=%s,rrfile=%s", o->rr_replay ? "replay" : "record", o->rr_file);
+            qemu_arg(&b, "-icount");
+            qemu_arg(&b, v);
+            if (!o->panic_continue) {
+                qemu_arg(&b, "-action");
+                qemu_arg(&b, "panic=pause");
+            }
+        }
+        cl_buf_adds(&b, "  </qemu:commandline>\n");
+    }
     cl_buf_adds(&b, "</domain>\n");
     return cl_buf_finish(&b, errp);
 }

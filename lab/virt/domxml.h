@@ -43,6 +43,10 @@ typedef struct {
     const char *uuid;            /* NULL: libvirt picks one; fixed for saved (warm) guests */
     bool panic_continue;         /* QEMU reports the panic but does not stop the guest, so the
                                     guest can write its own dump (-action panic=none) */
+    const char *rr_file;         /* record/replay log (issue 17): NULL = none. QEMU runs with
+                                    -icount shift=auto,rr=record|replay,rrfile=PATH and pauses
+                                    at a panic; TCG only (icount does not exist under KVM) */
+    bool rr_replay;              /* with rr_file: replay the log instead of recording it */
 } cl_domxml_opts;
 
 /* The SMBIOS strings the XML gives the guest: the scenario's, else the lab's defaults

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -157,6 +158,45 @@ static void test_errors(void)
     cl_error_free(err);
 }
 
+/* Record/replay (issue 17): the qemu namespace and -icount only when asked, TCG only,
+ * and a path QEMU's option parser would split is refused. */
+static void test_record_replay(void)
+{
+    cl_domxml_opts o = linux_opts();
+    char *x = cl_domxml_build(&o, NULL);
+    CHECK(x && !strstr(x, "xmlns:qemu") && !strstr(x, "-icount"));
+    free(x);
+
+    o.rr_file = "/r/replay.bin";
+    x = cl_domxml_build(&o, NULL);
+    CHECK(x && strstr(x, "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"));
+    CHECK(x && strstr(x, "<qemu:arg value='-icount'/>\n    <qemu:arg value='shift=auto,rr=record,rrfile=/r/replay.bin'/>"));
+    CHECK(x && strstr(x, "<qemu:arg value='panic=pause'/>"));
+    free(x);
+
+    o.rr_replay = true;
+    x = cl_domxml_build(&o, NULL);
+    CHECK(x && strstr(x, "rr=replay,rrfile=/r/replay.bin"));
+    free(x);
+
+    /* with panic_continue: one commandline block, the guest's own action kept */
+    o.panic_continue = true;
+    x = cl_domxml_build(&o, NULL);
+    CHECK(x && strstr(x, "panic=none") && !strstr(x, "panic=pause") && strstr(x, "rr=replay"));
+    CHECK(x && strstr(x, "<qemu:commandline>") && !strstr(strstr(x, "<qemu:commandline>") + 1, "<qemu:commandline>"));
+    free(x);
+
+    cl_error *err = NULL;
+    o.rr_file = "/r/a,b.bin";
+    CHECK(!cl_domxml_build(&o, &err) && err && strstr(err->msg, "comma"));
+    cl_error_free(err);
+    err = NULL;
+    o.rr_file = "/r/replay.bin";
+    o.domain_type = "kvm";
+    CHECK(!cl_domxml_build(&o, &err) && err && strstr(err->msg, "TCG"));
+    cl_error_free(err);
+}
+
 int main(void)
 {
     RUN_TEST(test_linux_xml);
@@ -164,5 +204,6 @@ int main(void)
     RUN_TEST(test_windows_xml);
     RUN_TEST(test_remote_xml);
     RUN_TEST(test_errors);
+    RUN_TEST(test_record_replay);
     TEST_EXIT();
 }
