@@ -210,10 +210,11 @@ static bool parse_capture(const yctx *c, const yt_node *cap, cl_scenario *s)
     s->guest_dump_auto = win;
     if (!cap)
         return true;
-    static const char *const known[] = { "dump_format", "screenshot", "nmi_on_hang", "guest_dump", NULL };
+    static const char *const known[] = { "dump_format", "screenshot", "nmi_on_hang", "guest_dump", "record", NULL };
     if (!y_expect_map(c, cap, "capture") || !y_check_keys(c, cap, "capture", known) ||
         !opt_bool(c, cap, "screenshot", "capture.screenshot", &s->screenshot) ||
-        !opt_bool(c, cap, "nmi_on_hang", "capture.nmi_on_hang", &s->nmi_on_hang))
+        !opt_bool(c, cap, "nmi_on_hang", "capture.nmi_on_hang", &s->nmi_on_hang) ||
+        !opt_bool(c, cap, "record", "capture.record", &s->record))
         return false;
     const yt_node *v = cl_scenario_opt(cap, "guest_dump", NULL);
     if (v && v->type == YT_SCALAR && v->plain && !strcmp(v->text, "auto")) {

@@ -140,6 +140,8 @@ typedef struct {
                                       AutoReboot=0 Windows stays at the blue screen and never writes
                                       MEMORY.DMP out of the page file) */
     double t_guest_dump;           /* how long the guest may take to come back with it; default 600 */
+    bool record;                   /* record the run under QEMU record/replay (-icount rr=record) so
+                                      that `crashlab replay` can run it again; TCG only, default false */
 } cl_scenario;
 
 /* Loads and validates a scenario. On error returns NULL and sets an error whose message

@@ -714,6 +714,16 @@ static void test_windows_real(void)
     CHECK(s && s->dump_format == CL_DUMPFMT_KDUMP_ZSTD);
     cl_scenario_free(s);
 
+    /* capture.record (issue 17): off unless asked, a boolean only. */
+    s = parse(HEAD "expect: {verdict: pass}\n", &err);
+    CHECK(s && !s->record);
+    cl_scenario_free(s);
+    s = parse(HEAD "expect: {verdict: pass}\ncapture: {record: true}\n", &err);
+    CHECK(s && s->record);
+    cl_scenario_free(s);
+    s = NULL;
+    CHECK(starts_with(fail_msg(HEAD "expect: {verdict: pass}\ncapture: {record: sometimes}\n"), "t.yaml:6:19: capture.record"));
+
     /* 8: the DPC time limit, by field. */
     CHECK_STR(fail_msg(WHEAD "  - trigger: {fault: dpc-watchdog-single, stall_ms: 5000}\nexpect: {verdict: expected-crash}\n"),
               "t.yaml:4:53: steps[1].trigger.stall_ms: stall_ms = 5000 is within the DPC time limit (~20000 ms): the "
