@@ -2,6 +2,7 @@
  * (task_struct with pid after an anonymous union, comm through a typedef; module with a nested
  * core_layout; mod_kallsyms), then the same blob damaged: cut at every length, every word
  * overwritten with extremes, a typedef loop, member types and strings out of range. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,8 +179,22 @@ static void test_hostile(void)
     free(blob);
 }
 
+/* BTF_SEED_OUT=FILE writes the blob: the fuzzing seed tests/data/dumps/regress/btf-synthetic */
+static void write_seed(const char *path)
+{
+    size_t len;
+    unsigned char *blob = build(&len);
+    FILE *f = fopen(path, "wb");
+    CHECK(f && fwrite(blob, 1, len, f) == len);
+    if (f)
+        fclose(f);
+    free(blob);
+}
+
 int main(void)
 {
+    if (getenv("BTF_SEED_OUT"))
+        write_seed(getenv("BTF_SEED_OUT"));
     RUN_TEST(test_offsets);
     RUN_TEST(test_hostile);
     TEST_EXIT();
