@@ -42,6 +42,7 @@ static void usage(FILE *f)
             "  --no-check          windows: skip the image pre-check (crashlab image check, ~30 s of libguestfs)\n"
             "  --warm              start from a saved, agent-ready guest (prepared once per state dir)\n"
             "  --cold              boot from scratch (the default)\n"
+            "  --record            TCG: record the run under QEMU record/replay (replay.bin) for crashlab replay\n"
             "  --print-xml         print the domain XML and stop; nothing is started\n"
             "  --quiet             no progress lines\n"
             "  --json              print result.json on stdout\n"
@@ -68,12 +69,12 @@ int cl_cmd_run(int argc, char **argv)
         { "quiet", no_argument, NULL, 'q' },         { "json", no_argument, NULL, 'j' },
         { "image", required_argument, NULL, 'I' },  { "warm", no_argument, NULL, 'w' },          { "cold", no_argument, NULL, 'C' },
         { "dump-pool", required_argument, NULL, 'P' },
-        { "no-check", no_argument, NULL, 'N' },
+        { "no-check", no_argument, NULL, 'N' },      { "record", no_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },          { 0 },
     };
     optind = 1;
     int ch;
-    while ((ch = getopt_long(argc, argv, "r:c:s:g:a:d:i:xqjhwCI:P:N", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "r:c:s:g:a:d:i:xqjhwCI:P:NR", longopts, NULL)) != -1) {
         switch (ch) {
         case 'r': o.results_dir = optarg; break;
         case 'c': o.uri = optarg; break;
@@ -90,6 +91,7 @@ int cl_cmd_run(int argc, char **argv)
         case 'C': o.warm = false; break;
         case 'P': o.dump_pool = optarg; break;
         case 'N': o.no_check = true; break;
+        case 'R': o.record = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

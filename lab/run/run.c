@@ -16,6 +16,7 @@
 #include "console.h"
 #include "dump/dump.h"
 #include "result.h"
+#include "record.h"
 #include "run_priv.h"
 #include "util/fileio.h"
 #include "util/names.h"
@@ -516,6 +517,7 @@ static int finish(cl_run_ctx *c, json_object **result)
         unlink(c->sock);
     c->phase_t0 = t;
     cl_run_phase_end(c, "teardown");
+    cl_run_record_finish(c);
 
     cl_console_report cr;
     {
@@ -860,6 +862,9 @@ build_xml:
         if (json_object_object_get_ex(c->res, "host", &h))
             json_object_object_add(h, "cpu_model", json_object_new_string(dx.cpu_model));
     }
+    char rr_path[PATH_MAX + 16];
+    if (!cl_run_record_prepare(c, &dx, rr_path, sizeof(rr_path), &err))
+        goto infra;
     if (!(xml = cl_domxml_build(&dx, &err)))
         goto infra;
     if (opts->print_xml) {
@@ -966,6 +971,7 @@ build_xml:
     } else if (c->obs.crashed || c->obs.hung) {
         capture(c);
     }
+    cl_run_record_icount(c);
     if (c->dump_path[0])
         record_fingerprint(c, &dx, &acc);
     if (c->dump_path[0] && c->s->profile == CL_PROFILE_WINDOWS)

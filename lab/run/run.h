@@ -30,6 +30,7 @@ typedef struct {
     bool quiet;                  /* no progress lines */
     bool json;                   /* print result.json on stdout */
     bool no_check;               /* windows: skip the image pre-check (lab/run/precheck.h) */
+    bool record;                 /* record under QEMU record/replay (lab/run/record.h), as capture.record */
 } cl_run_opts;
 
 /* The state directory to use (opts, environment, default); caller frees. */

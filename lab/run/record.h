@@ -1,0 +1,28 @@
+/* record.h - a run recorded under QEMU record/replay (issue 17, README "Record and replay"):
+ * what the run directory keeps so that `crashlab replay` can run the same guest again to
+ * the same instruction, and result.json "replay". */
+#ifndef CL_RUN_RECORD_H
+#define CL_RUN_RECORD_H
+
+#include <stddef.h>
+
+#include "run_priv.h"
+#include "virt/domxml.h"
+
+#define CL_RECORD_LOG "replay.bin"
+
+/* Before the domain XML is built: when the run asks for a record (--record or
+ * capture.record), under TCG points dx->rr_file at RUN_DIR/replay.bin (path is its storage)
+ * and hashes the kernel and initrd the guest boots; under KVM says so in result.json
+ * ("recorded": false) and the run goes on unrecorded. Refused (CL_ERR_INVAL): --warm (a
+ * replay starts at power-on, a restored guest did not) and a remote host. */
+bool cl_run_record_prepare(cl_run_ctx *c, cl_domxml_opts *dx, char *path, size_t pathlen, cl_error **errp);
+
+/* After the dump, while the guest is still paused at it: the instruction count QEMU has
+ * reached (QMP query-replay), the point a replay must run to. Failures are warnings. */
+void cl_run_record_icount(cl_run_ctx *c);
+
+/* After teardown (QEMU has closed the log): size and sha256 of the log and of domain.xml. */
+void cl_run_record_finish(cl_run_ctx *c);
+
+#endif
