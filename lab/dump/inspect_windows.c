@@ -9,6 +9,7 @@
 #include "dump/le.h"
 #include "dump/windows/bugcheck.h"
 #include "dump/windows/gtblock.h"
+#include "dump/windows/kimage.h"
 #include "dump/windows/windump.h"
 #include "dump/windows/wintitle.h"
 
@@ -170,6 +171,10 @@ int cl_inspect_windows(cl_reader *r, json_object **out, cl_error **errp)
     cl_gtblock gt;
     if (d->dump_type != 4 && (d->have_bitmap || d->nruns) && cl_gtblock_find(d, &gt))
         json_object_object_add(w, "labfault_ground_truth", cl_gtblock_json(&gt));
+    /* What a debugger fetches symbols by: ntoskrnl's image key and PDB identity. */
+    cl_win_kimage ki;
+    cl_win_kimage_read(d, &ki);
+    json_object_object_add(w, "kernel_image", cl_win_kimage_json(&ki));
     json_object_object_add(o, "windows", w);
 
     const cl_win_module *fm = NULL;

@@ -1,8 +1,8 @@
 /* debuginfo.c - a manifest entry's "debug" object: what a debugger needs to open the dump.
  * Linux: the kernel release, the vmlinux build-id (the dump's VMCOREINFO BUILD-ID, else
  * the debug vmlinux's own note), Debian's debug package for that release and the version
- * installed here, and the debug vmlinux's path when present. Windows: the build, and why
- * ntoskrnl's PDB identity is not given. */
+ * installed here, and the debug vmlinux's path when present. Windows: the build, ntoskrnl's
+ * symbol-server image key and PDB identity as read from the dump (or why not). */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -126,11 +126,16 @@ json_object *cl_corpus_debuginfo(json_object *result)
         json_object_object_add(d, "os", json_object_new_string("windows"));
         json_object_object_add(d, "build", json_object_get(cl_json_get(os, "build")));
         json_object_object_add(d, "major", json_object_get(cl_json_get(os, "major")));
-        json_object_object_add(d, "ntoskrnl_pdb", NULL);
-        json_object_object_add(d, "ntoskrnl_pdb_why",
-                               json_object_new_string("not read: the lab's Windows reader does not map kernel virtual memory, "
-                                                      "so ntoskrnl's PE debug directory (RSDS: PDB name, GUID, age) is not reachable; "
-                                                      "triage dumps do not hold the image's pages at all"));
+        /* crashlab inspect read them out of the dump (lab/dump/windows/kimage.h). */
+        json_object *ki = cl_json_get(cl_json_get(crash, "windows"), "kernel_image");
+        json_object *pdb = cl_json_get(ki, "pdb");
+        json_object_object_add(d, "ntoskrnl_image_key", json_object_get(cl_json_get(ki, "image_key")));
+        json_object_object_add(d, "ntoskrnl_pdb", json_object_get(pdb));
+        if (!pdb) {
+            const char *why = cl_json_str(ki, "pdb_why", cl_json_str(ki, "why", NULL));
+            json_object_object_add(d, "ntoskrnl_pdb_why",
+                                   json_object_new_string(why ? why : "the dump's inspection has no kernel_image"));
+        }
         return d;
     }
     const char *rel = cl_json_str(os, "release", cl_json_str(cl_json_get(result, "guest"), "kernel_release", NULL));

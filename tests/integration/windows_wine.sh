@@ -87,6 +87,78 @@ age = int(re.search(r"PDBAge: (\d+)", dbg).group(1))
 g = uuid.UUID(re.search(r"GUID: \{([0-9A-F-]+)\}", pdb).group(1))
 sys.exit(0 if raw == g.bytes_le and age == int(re.search(r"Age: (\d+)", pdb).group(1)) else 1)
 PY
+# The kernel image's identity as a dump reader finds it (lab/dump/windows/kimage.c): a
+# synthetic x64 full dump whose memory holds page tables (CR3 = DirectoryTableBase), a
+# PsLoadedModuleList whose first entry is "ntoskrnl.exe", and labfault.sys loaded there as
+# the loader lays out an image (sections at their RVAs). crashlab must read the PDB name,
+# GUID and age llvm-readobj reads from the file, and the image key from its PE header.
+python3 - "$SYS" "$T/kimage.dmp" <<'PY' 2>>"$LOG"
+import struct, sys
+pe = open(sys.argv[1], "rb").read()
+lfanew = struct.unpack_from("<I", pe, 0x3c)[0]
+nsec, optsize = struct.unpack_from("<H", pe, lfanew + 6)[0], struct.unpack_from("<H", pe, lfanew + 20)[0]
+opt = lfanew + 24
+size_of_image, size_of_headers = struct.unpack_from("<II", pe, opt + 56)
+img = bytearray((size_of_image + 4095) // 4096 * 4096)
+img[:size_of_headers] = pe[:size_of_headers]
+for i in range(nsec):
+    vsize, rva, rawsize, rawptr = struct.unpack_from("<IIII", pe, opt + optsize + 40 * i + 8)
+    n = min(vsize or rawsize, rawsize)
+    img[rva:rva + n] = pe[rawptr:rawptr + n]
+KB = 0xfffff80412000000          # 2 MiB aligned: one page table maps the image and the loader page
+LDR = KB + 0x100000
+npages = len(img) // 4096
+PML4, PDPT, PD, PT, LDRP, IMG = 0x10, 0x11, 0x12, 0x13, 0x14, 0x100
+pages = {p: bytearray(4096) for p in (PML4, PDPT, PD, PT, LDRP)}
+ent = lambda pfn: pfn << 12 | 0x3
+struct.pack_into("<Q", pages[PML4], 8 * ((KB >> 39) & 511), ent(PDPT))
+struct.pack_into("<Q", pages[PDPT], 8 * ((KB >> 30) & 511), ent(PD))
+struct.pack_into("<Q", pages[PD], 8 * ((KB >> 21) & 511), ent(PT))
+for i in range(npages):
+    struct.pack_into("<Q", pages[PT], 8 * (((KB >> 12) & 511) + i), ent(IMG + i))
+struct.pack_into("<Q", pages[PT], 8 * ((LDR >> 12) & 511), ent(LDRP))
+ldr = pages[LDRP]
+struct.pack_into("<QQ", ldr, 0, LDR + 0x100, LDR + 0x100)            # PsLoadedModuleList
+name = "ntoskrnl.exe".encode("utf-16-le")
+struct.pack_into("<QQ", ldr, 0x100, LDR, LDR)                         # InLoadOrderLinks
+struct.pack_into("<Q", ldr, 0x100 + 0x30, KB)                         # DllBase
+struct.pack_into("<I", ldr, 0x100 + 0x40, size_of_image)              # SizeOfImage
+struct.pack_into("<HHIQ", ldr, 0x100 + 0x58, len(name), len(name), 0, LDR + 0x400)  # BaseDllName
+ldr[0x400:0x400 + len(name)] = name
+hdr = bytearray(b"PAGE" * (0x2000 // 4))
+hdr[4:8] = b"DU64"
+struct.pack_into("<II", hdr, 0x08, 15, 19041)
+struct.pack_into("<QQQ", hdr, 0x10, PML4 << 12, 0, LDR)              # DTB, PFN db, PsLoadedModuleList
+struct.pack_into("<I", hdr, 0x30, 0x8664)
+struct.pack_into("<II", hdr, 0x34, 1, 0xE2)
+struct.pack_into("<IIQ", hdr, 0x88, 2, 0, 5 + npages)                # two runs
+struct.pack_into("<QQQQ", hdr, 0x98, PML4, 5, IMG, npages)
+struct.pack_into("<I", hdr, 0xf98, 1)                                 # full dump
+body = b"".join(bytes(pages[p]) for p in (PML4, PDPT, PD, PT, LDRP)) + bytes(img)
+struct.pack_into("<Q", hdr, 0xfa0, 0x2000 + len(body))
+open(sys.argv[2], "wb").write(bytes(hdr) + body)
+PY
+build/crashlab inspect --json "$T/kimage.dmp" >"$T/kimage.json" 2>>"$LOG"
+check "a full dump's kernel image: PDB name, GUID and age as llvm-readobj reads them from the file" \
+    python3 - "$T/dbg" "$T/kimage.json" <<'PY'
+import json, re, sys, uuid
+dbg = open(sys.argv[1]).read()
+raw = bytes(int(x, 16) for x in re.search(r"PDBGUID: \(([0-9A-F ]+)\)", dbg).group(1).split())
+age = int(re.search(r"PDBAge: (\d+)", dbg).group(1))
+name = re.search(r"PDBFileName: (\S+)", dbg).group(1)
+pdb = json.load(open(sys.argv[2]))["windows"]["kernel_image"]["pdb"]
+guid = str(uuid.UUID(bytes_le=raw)).upper()
+ok = pdb["name"] == name and pdb["guid"] == guid and pdb["age"] == age and \
+    pdb["symbol_key"] == "%s/%s%X/%s" % (name, guid.replace("-", ""), age, name)
+print("# lab:", pdb, "readobj:", name, guid, age)
+sys.exit(0 if ok else 1)
+PY
+llvm-readobj --file-headers "$SYS" >"$T/fh" 2>&1
+stamp=$(sed -n 's/^ *TimeDateStamp: .*(0x\([0-9A-Fa-f]*\))$/\1/p' "$T/fh" | head -1)
+soi=$(sed -n 's/^ *SizeOfImage: \([0-9]*\)$/\1/p' "$T/fh" | head -1)
+check "... and the image key ntoskrnl.exe/TIMESTAMP SIZEOFIMAGE from its PE header (llvm-readobj: 0x$stamp $soi)" \
+    test -n "$stamp" -a -n "$soi" -a "$(json "$T/kimage.json" 'd["windows"]["kernel_image"]["image_key"]')" = \
+         "ntoskrnl.exe/$(printf '%08X%x' "0x$stamp" "$soi")/ntoskrnl.exe"
 llvm-pdbutil dump --publics "$OUT/labfault.pdb" >"$T/publics" 2>&1
 check "the PDB names the driver's functions (DriverEntry, lf_fire, lf_hang_fire)" \
     bash -c "grep -q 'DriverEntry' '$T/publics' && grep -q 'lf_fire' '$T/publics' && grep -q 'lf_hang_fire' '$T/publics'"
