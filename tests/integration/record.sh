@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# crashlab run --record (issue 17, README "Record and replay"): a real panic run under TCG with
+# QEMU record/replay; result.json replay{} must describe the files the run directory really
+# holds (sha256 and size recomputed here), the icount QEMU reached at the dump, and the log
+# must be the run owner's again. --warm with --record is refused with the reason; --print-xml
+# shows -icount only when asked. KEEP=1 keeps the work dir.
+set -u
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+work=$(mktemp -d /tmp/cl-record.XXXXXX); chmod 711 "$work"
+trap '[ "${KEEP:-0}" = 1 ] || rm -rf "$work"' EXIT
+sed -e 's/^timeouts: .*/timeouts: {boot: 400, step: 120, observe: 120, run: 900}/' scenarios/linux/panic.yaml >"$work/panic.yaml"
+
+# The XML: -icount and the qemu namespace only with --record.
+"$CRASHLAB" run "$work/panic.yaml" --accel tcg --print-xml >"$work/plain.xml" 2>&1
+"$CRASHLAB" run "$work/panic.yaml" --accel tcg --print-xml --record >"$work/rec.xml" 2>&1
+check "print-xml: no -icount without --record" bash -c "! grep -q -- '-icount' '$work/plain.xml' && grep -q '<domain' '$work/plain.xml'"
+check "print-xml: rr=record and panic=pause with --record" \
+    bash -c "grep -q 'shift=auto,rr=record,rrfile=.*/replay.bin' '$work/rec.xml' && grep -q 'panic=pause' '$work/rec.xml'"
+
+# A recorded run.
+id=r-panic
+"$CRASHLAB" run "$work/panic.yaml" --accel tcg --record --results "$work/results" --state "$work/state" \
+    --run-id "$id" --quiet >"$work/$id.run" 2>&1
+res=$work/results/$id/result.json
+if [ ! -f "$res" ]; then
+    not_ok "recorded run: no result.json ($(tail -c 300 "$work/$id.run"))"
+else
+    check "recorded run: result.json fits the schema" schema_ok "$res"
+    check "recorded run: verdict expected-crash" test "$(json "$res" 'd["verdict"]')" = expected-crash
+    check "recorded run: replay.recorded" test "$(json "$res" 'd["replay"]["recorded"]')" = True
+    ic=$(json "$res" 'd["replay"].get("icount", 0)')
+    check "recorded run: icount at the dump ($ic) is over a billion (a booted guest)" test "$ic" -gt 1000000000
+    log=$work/results/$id/replay.bin
+    check "recorded run: replay.bin sha256 as recorded" \
+        test "$(sha256sum <"$log" | cut -d' ' -f1)" = "$(json "$res" 'd["replay"]["log"]["sha256"]')"
+    check "recorded run: replay.bin size as recorded and not empty" \
+        bash -c "[ $(stat -c %s "$log") -gt 0 ] && [ $(stat -c %s "$log") = $(json "$res" 'd["replay"]["log"]["bytes"]') ]"
+    check "recorded run: domain.xml sha256 as recorded" \
+        test "$(sha256sum <"$work/results/$id/domain.xml" | cut -d' ' -f1)" = "$(json "$res" 'd["replay"]["domain_xml"]["sha256"]')"
+    check "recorded run: kernel sha256 is the guest's vmlinuz" \
+        test "$(sha256sum <build/guest/vmlinuz | cut -d' ' -f1)" = "$(json "$res" 'd["replay"]["kernel"]["sha256"]')"
+    check "recorded run: initrd sha256 is the guest's initrd" \
+        test "$(sha256sum <build/guest/initrd.img | cut -d' ' -f1)" = "$(json "$res" 'd["replay"]["initrd"]["sha256"]')"
+    check "recorded run: the log belongs to the run's owner again" test "$(stat -c %u "$log")" = "$(id -u)"
+    check "recorded run: a dump was taken" bash -c "ls '$work/results/$id'/dump.* >/dev/null 2>&1"
+fi
+
+# --warm cannot be recorded: a replay starts at power-on.
+"$CRASHLAB" run "$work/panic.yaml" --accel tcg --record --warm --results "$work/results" --state "$work/state" \
+    --run-id w-panic --quiet >"$work/warm.run" 2>&1
+wres=$work/results/w-panic/result.json
+check "--record --warm: refused, the reason names --warm" \
+    bash -c "[ -f '$wres' ] && [ \"\$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[\"reason\"])' '$wres')\" != '' ] && grep -q 'replay starts at power-on; --warm' '$wres'"
+finish
