@@ -11,8 +11,8 @@ LINUX_MOD_SRCS := drivers/linux/labfault.c drivers/linux/Kbuild \
                   drivers/catalogue/labfault_abi.h drivers/catalogue/faults.def
 # Named, not globbed: other programs live in guest-agent/linux too (badagent.c, mk/bench.mk).
 LABAGENT_SRCS := guest-agent/linux/labagent.c guest-agent/linux/jsonout.c drivers/catalogue/catalogue.c \
-                 guest-agent/windows/sha256.c
-LABAGENT_HDRS := guest-agent/linux/jsonout.h drivers/catalogue/catalogue.h \
+                 guest-agent/common/sha256.c
+LABAGENT_HDRS := guest-agent/linux/jsonout.h guest-agent/common/sha256.h drivers/catalogue/catalogue.h \
                  drivers/catalogue/labfault_abi.h drivers/catalogue/faults.def
 
 all: $(LINUX_OUT)/labfault.ko $(LINUX_OUT)/labagent
@@ -31,7 +31,7 @@ $(LINUX_OUT)/labfault.ko: $(LINUX_MOD_SRCS)
 # Static: the initramfs has no libc of its own.
 $(LINUX_OUT)/labagent: $(LABAGENT_SRCS) $(LABAGENT_HDRS)
 	@mkdir -p $(LINUX_OUT)
-	$(Q)$(CC) -std=c11 $(WARN) -O2 -g -static -D_GNU_SOURCE -Idrivers/catalogue -Iguest-agent/linux -Iguest-agent/windows \
+	$(Q)$(CC) -std=c11 $(WARN) -O2 -g -static -D_GNU_SOURCE -Idrivers/catalogue -Iguest-agent/linux -Iguest-agent/common \
 		$(LABAGENT_SRCS) -o $@
 	@echo "  built $@"
 

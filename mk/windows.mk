@@ -25,9 +25,9 @@ WIN_DRV_SRCS    := $(sort $(wildcard drivers/windows/*.c))
 WIN_DRV_OBJS    := $(WIN_DRV_SRCS:drivers/windows/%.c=$(WIN_OUT)/drvobj/%.o)
 
 WIN_AGENT_CFLAGS := -std=c11 $(WIN_WARN) -O2 -D_WIN32_WINNT=0x0601 \
-                    -Idrivers/catalogue -Iguest-agent/windows -I$(WIN_OUT)
+                    -Idrivers/catalogue -Iguest-agent/windows -Iguest-agent/common -I$(WIN_OUT)
 WIN_AGENT_LIBS   := -static -ladvapi32 -lcrypt32 -lntdll
-WIN_AGENT_SRCS   := $(sort $(wildcard guest-agent/windows/*.c)) drivers/catalogue/catalogue.c
+WIN_AGENT_SRCS   := $(sort $(wildcard guest-agent/windows/*.c guest-agent/common/*.c)) drivers/catalogue/catalogue.c
 WIN_AGENT_OBJS   := $(WIN_AGENT_SRCS:%.c=$(WIN_OUT)/obj/%.o)
 
 WIN_CERT := $(WIN_OUT)/labfault-test.crt
@@ -70,6 +70,10 @@ $(WIN_OUT)/lf_cert.h: $(WIN_OUT)/labfault-test.cer
 	    xxd -i < $<; echo '};'; } > $@.tmp && mv $@.tmp $@
 
 $(WIN_OUT)/obj/guest-agent/windows/%.o: guest-agent/windows/%.c $(WIN_OUT)/lf_cert.h
+	@mkdir -p $(dir $@)
+	$(Q)$(WIN_CC) $(WIN_AGENT_CFLAGS) -MMD -MP -c $< -o $@
+
+$(WIN_OUT)/obj/guest-agent/common/%.o: guest-agent/common/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(WIN_CC) $(WIN_AGENT_CFLAGS) -MMD -MP -c $< -o $@
 
