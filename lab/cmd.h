@@ -18,5 +18,6 @@ int cl_cmd_corpus(int argc, char **argv);      /* lab/serve/cmd_corpus.c */
 int cl_cmd_report(int argc, char **argv);      /* lab/serve/cmd_report.c */
 int cl_cmd_image(int argc, char **argv);       /* lab/image/cmd_image.c */
 int cl_cmd_rescue(int argc, char **argv);      /* lab/image/cmd_rescue.c */
+int cl_cmd_replay(int argc, char **argv);      /* lab/run/replay.c */
 
 #endif

@@ -23,6 +23,7 @@ static const struct {
     { "corpus", cl_cmd_corpus, "build or verify a labelled dump corpus from runs" },
     { "report", cl_cmd_report, "write report.html and junit.xml for a batch of runs" },
     { "image", cl_cmd_image, "check or prepare a Windows disk image offline (libguestfs, hivex)" },
+    { "replay", cl_cmd_replay, "check a recorded run's inputs (--record) for a replay" },
     { "rescue", cl_cmd_rescue, "copy and read the crash dump a Windows guest left on its disk" },
 };
 

@@ -44,6 +44,23 @@ else
         test "$(sha256sum <build/guest/initrd.img | cut -d' ' -f1)" = "$(json "$res" 'd["replay"]["initrd"]["sha256"]')"
     check "recorded run: the log belongs to the run's owner again" test "$(stat -c %u "$log")" = "$(id -u)"
     check "recorded run: a dump was taken" bash -c "ls '$work/results/$id'/dump.* >/dev/null 2>&1"
+
+    # crashlab replay --check: unchanged inputs pass; a changed one is refused by name.
+    check "replay --check: the untouched run passes" "$CRASHLAB" replay --check "$work/results/$id"
+    for f in replay.bin domain.xml; do
+        cp -a "$work/results/$id" "$work/t-$f"
+        printf 'X' | dd of="$work/t-$f/$f" bs=1 seek=100 conv=notrunc status=none
+        "$CRASHLAB" replay --check "$work/t-$f" >"$work/t-$f.out" 2>&1; rc=$?
+        key=log; [ $f = domain.xml ] && key=domain_xml
+        check "replay --check: a changed $f is refused by name (rc $rc)" \
+            bash -c "[ $rc = 1 ] && grep -q 'input $key (.*$f) changed since the record' '$work/t-$f.out'"
+    done
+    mkdir -p "$work/norec"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("replay"); json.dump(d, open(sys.argv[2], "w"))' \
+        "$res" "$work/norec/result.json"
+    "$CRASHLAB" replay --check "$work/norec" >"$work/norec.out" 2>&1; rc=$?
+    check "replay --check: a run without --record is refused (rc $rc)" \
+        bash -c "[ $rc = 1 ] && grep -q 'was not recorded' '$work/norec.out'"
 fi
 
 # --warm cannot be recorded: a replay starts at power-on.
