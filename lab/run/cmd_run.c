@@ -42,7 +42,7 @@ static void usage(FILE *f)
             "  --no-check          windows: skip the image pre-check (crashlab image check, ~30 s of libguestfs)\n"
             "  --warm              start from a saved, agent-ready guest (prepared once per state dir)\n"
             "  --cold              boot from scratch (the default)\n"
-            "  --record            TCG: record the run under QEMU record/replay (replay.bin) for crashlab replay\n"
+            "  --record            TCG: record the run under QEMU record/replay (replay.bin; README: Record and replay)\n"
             "  --print-xml         print the domain XML and stop; nothing is started\n"
             "  --quiet             no progress lines\n"
             "  --json              print result.json on stdout\n"
