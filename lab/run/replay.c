@@ -42,6 +42,29 @@ static const char *input_path(json_object *r, const char *key)
     return json_object_get_string(p);
 }
 
+/* QEMU's record log format follows its version: a log replays only under the QEMU that
+ * wrote it (QEMU itself checks only the log format's version number). */
+static bool check_qemu(json_object *res, cl_error **errp)
+{
+    json_object *h = NULL, *v = NULL;
+    if (!json_object_object_get_ex(res, "host", &h) || !json_object_object_get_ex(h, "qemu_version", &v) ||
+        !json_object_is_type(v, json_type_string))
+        return cl_error_set(errp, CL_ERR_FORMAT, "replay: result.json host.qemu_version is missing");
+    FILE *f = popen("qemu-system-x86_64 --version 2>/dev/null", "r");
+    char line[256] = "", have[64] = "";
+    if (f) {
+        if (!fgets(line, sizeof(line), f))
+            line[0] = 0;
+        pclose(f);
+    }
+    if (sscanf(line, "QEMU emulator version %63[0-9.]", have) != 1)
+        return cl_error_set(errp, CL_ERR_VIRT, "replay: cannot tell this host's QEMU version (qemu-system-x86_64 --version)");
+    if (strcmp(have, json_object_get_string(v)))
+        return cl_error_set(errp, CL_ERR_INVAL, "replay: recorded under QEMU %.63s, this host has QEMU %s",
+                            json_object_get_string(v), have);
+    return true;
+}
+
 static bool check_run(const char *dir, cl_error **errp)
 {
     char p[PATH_MAX + 32];
@@ -60,6 +83,8 @@ static bool check_run(const char *dir, cl_error **errp)
         cl_error_set(errp, CL_ERR_FORMAT, "replay: %s has no icount at the dump (the run took none)", dir);
         goto out;
     }
+    if (!check_qemu(res, errp))
+        goto out;
     snprintf(p, sizeof(p), "%s/" CL_RECORD_LOG, dir);
     if (!check_input(r, "log", p, errp))
         goto out;
@@ -75,7 +100,8 @@ static bool check_run(const char *dir, cl_error **errp)
         if (!check_input(r, *k, ip, errp))
             goto out;
     }
-    printf("replay: %s: inputs unchanged (log, domain.xml, kernel, initrd), dump at icount %" PRId64 "\n", dir,
+    printf("replay: %s: QEMU %s and inputs unchanged (log, domain.xml, kernel, initrd), dump at icount %" PRId64 "\n", dir,
+           json_object_get_string(json_object_object_get(json_object_object_get(res, "host"), "qemu_version")),
            json_object_get_int64(ic));
     ok = true;
 out:

@@ -55,6 +55,12 @@ else
         check "replay --check: a changed $f is refused by name (rc $rc)" \
             bash -c "[ $rc = 1 ] && grep -q 'input $key (.*$f) changed since the record' '$work/t-$f.out'"
     done
+    cp -a "$work/results/$id" "$work/t-qemu"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["host"]["qemu_version"]="6.2.0"; json.dump(d, open(sys.argv[1], "w"))' \
+        "$work/t-qemu/result.json"
+    "$CRASHLAB" replay --check "$work/t-qemu" >"$work/t-qemu.out" 2>&1; rc=$?
+    check "replay --check: another QEMU version is refused (rc $rc)" \
+        bash -c "[ $rc = 1 ] && grep -q 'recorded under QEMU 6.2.0, this host has QEMU' '$work/t-qemu.out'"
     mkdir -p "$work/norec"
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("replay"); json.dump(d, open(sys.argv[2], "w"))' \
         "$res" "$work/norec/result.json"
