@@ -27,6 +27,79 @@ static void check_soft_lockup(json_object *o, const char *format)
     CHECK(!tu_bool(o, "truncated"));
 }
 
+/* Per-CPU data from the kernel's objects (synth_linux_build_objects): the task from BTF
+ * offsets, a module rip named from the module's own symbols; then the same objects damaged. */
+static json_object *inspect_objects(synth_linux *s, bool kdump)
+{
+    synth_buf b = kdump ? synth_linux_kdump(s, 1, false) : synth_linux_elf(s, false);
+    json_object *o = NULL;
+    CHECK(tu_inspect_buf(b.p, b.len, &o) == CL_DUMP_OK);
+    free(b.p);
+    return o;
+}
+
+static void test_cpus_objects(void)
+{
+    for (int kd = 0; kd <= 1; kd++) {
+        synth_linux s;
+        synth_linux_build_objects(&s, synth_soft_lockup_log);
+        json_object *o = inspect_objects(&s, kd);
+        CHECK(tu_int(o, "linux.cpus.0.pid") == 42);
+        CHECK_STR(tu_str(o, "linux.cpus.0.comm"), "kworker/0:1");
+        CHECK_STR(tu_str(o, "linux.cpus.0.symbol"), "native_safe_halt+0x4");
+        CHECK(tu_int(o, "linux.cpus.1.pid") == 0 && tu_get(o, "linux.cpus.1.pid"));
+        CHECK_STR(tu_str(o, "linux.cpus.1.comm"), "swapper/1");
+        CHECK_STR(tu_str(o, "linux.cpus.1.symbol"), "lf_timer_fn+0x100 [labfault]");
+        CHECK(tu_get(o, "linux.cpus.1.prstatus_pid") != NULL);
+        CHECK(tu_get(o, "linux.cpus.0.task_unknown") == NULL);
+        json_object_put(o);
+        free(s.mem);
+    }
+    /* no BTF in kallsyms: no pid, no comm, and why */
+    synth_linux s;
+    synth_linux_build(&s, synth_soft_lockup_log, true);
+    json_object *o = inspect_objects(&s, false);
+    CHECK(tu_get(o, "linux.cpus.0.pid") == NULL && tu_get(o, "linux.cpus.0.comm") == NULL);
+    const char *why = tu_str(o, "linux.cpus.0.task_unknown");
+    CHECK(why && strstr(why, "BTF"));
+    json_object_put(o);
+    free(s.mem);
+}
+
+static void test_cpus_objects_hostile(void)
+{
+    /* each damage: where, the value, what must still hold */
+    const struct { size_t at; uint64_t v; int width; bool task_ok, sym_ok; } cases[] = {
+        { SY_MODULES, 0, 8, true, false },                       /* the modules list head: NULL */
+        { SY_MOD + 0x50, 0, 8, true, false },                    /* base 0: the rip is in no module... */
+        { SY_MOD + 8, SY_DM(SY_MOD) + 8, 8, true, false },       /* ... and the list loops: bounded */
+        { SY_MODKS + 8, 0xffffffff, 4, true, false },            /* num_symtab huge */
+        { SY_MODKS, 0xdead000000000000ull, 8, true, false },     /* symtab unmapped */
+        { SY_MOD + 0x58, 0, 4, true, false },                    /* size 0: in no module */
+        { SY_MODSTRTAB + 1, 0x4141414141414141ull, 8, true, true }, /* name bytes: still bounded */
+        { SY_PCPU0 + SY_PCPU_CURRENT, 0, 8, false, true },       /* current_task NULL */
+        { SY_PCPU0 + SY_PCPU_CURRENT, 0xffffffffffff0000ull, 8, false, true }, /* unmapped */
+        { SY_BTF + 12, 0xffffffff, 4, false, false },            /* BTF type_len past the blob */
+        { SY_BTF, 0, 2, false, false },                          /* BTF magic */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        synth_linux s;
+        synth_linux_build_objects(&s, synth_soft_lockup_log);
+        for (int k = 0; k < cases[i].width; k++)
+            s.mem[cases[i].at + (size_t)k] = (unsigned char)(cases[i].v >> (8 * k));
+        if (i == 2) /* the loop with the rip outside the module, so the walk goes on */
+            memset(s.mem + SY_MOD + 0x50, 0, 8);
+        json_object *o = inspect_objects(&s, false);
+        bool task = tu_get(o, "linux.cpus.0.pid") != NULL, sym = tu_get(o, "linux.cpus.1.symbol") != NULL;
+        if (task != cases[i].task_ok || sym != cases[i].sym_ok)
+            printf("# damage case %zu: task %d symbol %d\n", i, task, sym);
+        CHECK(task == cases[i].task_ok && sym == cases[i].sym_ok);
+        CHECK(task || tu_str(o, "linux.cpus.0.task_unknown") != NULL);
+        json_object_put(o);
+        free(s.mem);
+    }
+}
+
 static void test_elf_synthetic(void)
 {
     for (int abs = 0; abs <= 1; abs++) {
@@ -149,6 +222,8 @@ static void test_truncated_kdump(void)
 
 int main(void)
 {
+    RUN_TEST(test_cpus_objects);
+    RUN_TEST(test_cpus_objects_hostile);
     RUN_TEST(test_elf_synthetic);
     RUN_TEST(test_elf_vmcoreinfo_from_memory);
     RUN_TEST(test_kdump_synthetic);

@@ -214,6 +214,14 @@ enum {
     SY_VMCI_PAGE = 0xe000, SY_SMBIOS = 0xf000, SY_DESCS = 0x100000, SY_INFOS = 0x110000,
 };
 
+/* the kernel objects synth_linux_build_objects adds: BTF, per-CPU areas, tasks, a module */
+enum {
+    SY_BTF = 0x20000, SY_BTF_LEN = 0x1000, SY_PCPU_OFF = 0x30000, SY_PCPU0 = 0x31000, SY_PCPU_CURRENT = 0x40,
+    SY_TASK0 = 0x34000, SY_MODULES = 0x36000, SY_MOD = 0x37000, SY_MODKS = 0x38000, SY_MODSYMTAB = 0x39000,
+    SY_MODSTRTAB = 0x3a000,
+};
+#define SY_MOD_BASE 0xffffffffc0000000ull
+
 typedef struct {
     unsigned char *mem;  /* SY_MEM_SIZE bytes of physical memory from SY_BASE_PA */
     char vmci[4096];
@@ -233,7 +241,8 @@ static const char *const synth_soft_lockup_log[] = {
 
 /* Fills memory with page tables, a printk ring holding log (NULL-terminated list of
  * records), a kallsyms table and VMCOREINFO. abs_percpu selects the kallsyms offset encoding. */
-static inline void synth_linux_build(synth_linux *s, const char *const *log, bool abs_percpu)
+static inline void sy_linux_objects(unsigned char *m);
+static inline void sy_linux_build(synth_linux *s, const char *const *log, bool abs_percpu, bool objects)
 {
     s->mem = calloc(1, SY_MEM_SIZE);
     unsigned char *m = s->mem;
@@ -290,8 +299,14 @@ static inline void synth_linux_build(synth_linux *s, const char *const *log, boo
         { "Tstartup_64", SY_KTEXT(0x100) },
         { "tnative_safe_halt", SY_KTEXT(0x200) },
         { "Tpanic", SY_KTEXT(0x300) },
+        /* objects only (with abs_percpu): the current task per CPU and the modules list */
+        { "Dcurrent_task", SY_PCPU_CURRENT }, /* per-CPU: an offset in the per-CPU area */
+        { "R__start_BTF", SY_KTEXT(SY_BTF) },
+        { "R__stop_BTF", SY_KTEXT(SY_BTF) + SY_BTF_LEN },
+        { "D__per_cpu_offset", SY_KTEXT(SY_PCPU_OFF) },
+        { "Dmodules", SY_KTEXT(SY_MODULES) },
     };
-    size_t first = abs_percpu ? 0 : 1, nsym = sizeof(syms) / sizeof(syms[0]) - first;
+    size_t first = abs_percpu ? 0 : 1, nsym = (objects ? sizeof(syms) / sizeof(syms[0]) : 4) - first;
     uint64_t base = SY_KTEXT(0);
     sy_put32(m, SY_KNUM, (uint32_t)nsym);
     sy_put64(m, SY_KBASE, base);
@@ -328,6 +343,8 @@ static inline void synth_linux_build(synth_linux *s, const char *const *log, boo
     }
     s->cpu_rip[0] = SY_KTEXT(0x204);
     s->cpu_rip[1] = 0xffffffffc0001000ull;
+    if (objects)
+        sy_linux_objects(m);
 
     snprintf(s->vmci, sizeof(s->vmci),
              "OSRELEASE=6.1.0-synthetic\nPAGESIZE=4096\nSYMBOL(init_top_pgt)=%llx\nNUMBER(phys_base)=0\n"
@@ -379,6 +396,123 @@ static inline bool sy_page_used(const synth_linux *s, uint64_t i)
         if (s->mem[i * 4096 + k])
             return true;
     return false;
+}
+
+static inline void synth_linux_build(synth_linux *s, const char *const *log, bool abs_percpu)
+{
+    sy_linux_build(s, log, abs_percpu, false);
+}
+
+/* As synth_linux_build (abs_percpu), plus what per-CPU data needs: BTF, current_task on each
+ * CPU (pid 42 "kworker/0:1", pid 0 "swapper/1") and the module labfault at SY_MOD_BASE whose
+ * symbols name CPU 1's rip lf_timer_fn+0x100. */
+static inline void synth_linux_build_objects(synth_linux *s, const char *const *log)
+{
+    sy_linux_build(s, log, true, true);
+}
+
+/* A BTF blob as the kernel's: header, types, strings (kinds 1 int, 2 ptr, 3 array, 4 struct). */
+typedef struct {
+    unsigned char *t;
+    size_t tn;
+    char str[512];
+    size_t sn;
+} sy_btf;
+
+static inline void sy_btf_type(sy_btf *b, const char *name, unsigned kind, unsigned vlen, uint32_t size_or_type)
+{
+    uint32_t off = 0;
+    if (*name) {
+        off = (uint32_t)b->sn;
+        memcpy(b->str + b->sn, name, strlen(name) + 1);
+        b->sn += strlen(name) + 1;
+    }
+    sy_put32(b->t, b->tn, off);
+    sy_put32(b->t, b->tn + 4, (uint32_t)kind << 24 | vlen);
+    sy_put32(b->t, b->tn + 8, size_or_type);
+    b->tn += 12;
+}
+
+static inline void sy_btf_word(sy_btf *b, uint32_t v)
+{
+    sy_put32(b->t, b->tn, v);
+    b->tn += 4;
+}
+
+static inline void sy_linux_objects(unsigned char *m)
+{
+    /* BTF: 1 int, 2 char, 3 char[16], 4 char[56], 5 void *, 6 module_layout, 7 task_struct,
+     * 8 module, 9 mod_kallsyms; a member is (name, type, bit offset) like a type record */
+    unsigned char types[1024];
+    sy_btf b = { .t = types, .tn = 0, .sn = 1 };
+    b.str[0] = '\0';
+    sy_btf_type(&b, "int", 1, 0, 4), sy_btf_word(&b, 32);
+    sy_btf_type(&b, "char", 1, 0, 1), sy_btf_word(&b, 8);
+    sy_btf_type(&b, "", 3, 0, 0), sy_btf_word(&b, 2), sy_btf_word(&b, 1), sy_btf_word(&b, 16);
+    sy_btf_type(&b, "", 3, 0, 0), sy_btf_word(&b, 2), sy_btf_word(&b, 1), sy_btf_word(&b, 56);
+    sy_btf_type(&b, "", 2, 0, 0);
+    sy_btf_type(&b, "module_layout", 4, 2, 16);
+    struct { const char *name; uint32_t type, byte; } lm[] = { { "base", 5, 0 }, { "size", 1, 8 } };
+    struct { const char *name; uint32_t type, byte; } tm[] = { { "pid", 1, 0x10 }, { "comm", 3, 0x20 } };
+    struct { const char *name; uint32_t type, byte; } mm[] = {
+        { "list", 5, 0x08 }, { "name", 4, 0x18 }, { "core_layout", 6, 0x50 }, { "kallsyms", 5, 0x90 } };
+    struct { const char *name; uint32_t type, byte; } km[] = { { "symtab", 5, 0 }, { "num_symtab", 1, 8 }, { "strtab", 5, 16 } };
+    /* a member record is (name, type, bit offset): a type record's name, then two words */
+#define SY_MEMBERS(arr)                                                                  \
+    for (size_t i = 0; i < sizeof(arr) / sizeof(arr[0]); i++) {                           \
+        sy_btf_type(&b, arr[i].name, 0, 0, 0);                                           \
+        b.tn -= 8;                                                                       \
+        sy_btf_word(&b, arr[i].type);                                                    \
+        sy_btf_word(&b, 8 * arr[i].byte);                                                \
+    }
+    SY_MEMBERS(lm);
+    sy_btf_type(&b, "task_struct", 4, 2, 0x40);
+    SY_MEMBERS(tm);
+    sy_btf_type(&b, "module", 4, 4, 0x100);
+    SY_MEMBERS(mm);
+    sy_btf_type(&b, "mod_kallsyms", 4, 3, 24);
+    SY_MEMBERS(km);
+#undef SY_MEMBERS
+    unsigned char *h = m + SY_BTF;
+    sy_put16(h, 0, 0xeb9f);
+    h[2] = 1;
+    sy_put32(h, 4, 24);
+    sy_put32(h, 8, 0);
+    sy_put32(h, 12, (uint32_t)b.tn);
+    sy_put32(h, 16, (uint32_t)b.tn);
+    sy_put32(h, 20, (uint32_t)b.sn);
+    memcpy(h + 24, types, b.tn);
+    memcpy(h + 24 + b.tn, b.str, b.sn);
+
+    /* per-CPU: __per_cpu_offset[cpu] + current_task holds the task */
+    const struct { uint32_t pid; const char *comm; } tasks[2] = { { 42, "kworker/0:1" }, { 0, "swapper/1" } };
+    for (size_t c = 0; c < 2; c++) {
+        sy_put64(m, SY_PCPU_OFF + 8 * c, SY_DM(SY_PCPU0 + 0x1000 * c));
+        sy_put64(m, SY_PCPU0 + 0x1000 * c + SY_PCPU_CURRENT, SY_DM(SY_TASK0 + 0x1000 * c));
+        sy_put32(m, SY_TASK0 + 0x1000 * c + 0x10, tasks[c].pid);
+        memcpy(m + SY_TASK0 + 0x1000 * c + 0x20, tasks[c].comm, strlen(tasks[c].comm));
+    }
+    /* modules list: one module, labfault, 8 KiB at SY_MOD_BASE */
+    sy_put64(m, SY_MODULES, SY_DM(SY_MOD) + 8);
+    sy_put64(m, SY_MODULES + 8, SY_DM(SY_MOD) + 8);
+    sy_put64(m, SY_MOD + 8, SY_KTEXT(SY_MODULES));
+    sy_put64(m, SY_MOD + 16, SY_KTEXT(SY_MODULES));
+    memcpy(m + SY_MOD + 0x18, "labfault", 8);
+    sy_put64(m, SY_MOD + 0x50, SY_MOD_BASE);
+    sy_put32(m, SY_MOD + 0x58, 0x2000);
+    sy_put64(m, SY_MOD + 0x90, SY_DM(SY_MODKS));
+    sy_put64(m, SY_MODKS, SY_DM(SY_MODSYMTAB));
+    sy_put32(m, SY_MODKS + 8, 4);
+    sy_put64(m, SY_MODKS + 16, SY_DM(SY_MODSTRTAB));
+    /* Elf64_Sym: the null symbol, two functions, a section symbol nearer than either (skipped) */
+    memcpy(m + SY_MODSTRTAB, "\0lf_timer_fn\0lf_spin\0.text\0", 27);
+    const struct { uint32_t name; unsigned char info; uint64_t value; } es[4] = {
+        { 0, 0, 0 }, { 1, 0x12, SY_MOD_BASE + 0xf00 }, { 13, 0x12, SY_MOD_BASE + 0x1100 }, { 21, 0x03, SY_MOD_BASE + 0x1000 } };
+    for (size_t i = 0; i < 4; i++) {
+        sy_put32(m, SY_MODSYMTAB + 24 * i, es[i].name);
+        m[SY_MODSYMTAB + 24 * i + 4] = es[i].info;
+        sy_put64(m, SY_MODSYMTAB + 24 * i + 8, es[i].value);
+    }
 }
 
 /* The ELF notes: NT_PRSTATUS for two CPUs and, unless without_vmci, VMCOREINFO. */
