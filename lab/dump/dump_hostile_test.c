@@ -80,18 +80,21 @@ static void test_mutate_synthetic(void)
     synth_buf w[4] = { synth_win64_full(), synth_win64_bitmap(5), synth_win32_full(), { 0 } };
     const uint64_t p[4] = { 0, 0x501, 0x500, 0 };
     w[3] = synth_win64_triage(0x133, p);
+    /* Each builder must have produced an input the mutator really exercised: a synthetic
+     * builder that returns nothing would otherwise pass with zero runs (issue 14.6). */
     for (int i = 0; i < 4; i++) {
-        mutate(w[i].p, w[i].len, i == 3 ? 0x2200 : 0x2100);
+        CHECK(w[i].p && w[i].len > 0x2000);
+        CHECK(mutate(w[i].p, w[i].len, i == 3 ? 0x2200 : 0x2100) > 100);
         free(w[i].p);
     }
     synth_linux s;
     synth_linux_build(&s, synth_soft_lockup_log, true);
     synth_buf e = synth_linux_elf(&s, false);
-    mutate(e.p, e.len, 0x400);
+    CHECK(e.p && mutate(e.p, e.len, 0x400) > 100);
     free(e.p);
     for (int flat = 0; flat <= 1; flat++) {
         synth_buf k = synth_linux_kdump(&s, 1, flat);
-        mutate(k.p, k.len, flat ? 0x1100 : 0x2100);
+        CHECK(k.p && mutate(k.p, k.len, flat ? 0x1100 : 0x2100) > 100);
         free(k.p);
     }
     free(s.mem);
@@ -196,7 +199,9 @@ static void test_regressions(void)
         char path[512], *data = NULL;
         size_t len = 0;
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        if (!cl_file_read_all(path, 16u << 20, &data, &len, NULL))
+        /* An input that cannot be read is a failure, not a skip. */
+        CHECK(cl_file_read_all(path, 16u << 20, &data, &len, NULL));
+        if (!data)
             continue;
         json_object *o;
         int rc = run_mem((unsigned char *)data, len, &o);
@@ -209,6 +214,8 @@ static void test_regressions(void)
     }
     closedir(d);
     printf("# %d regression inputs replayed\n", n);
+    /* The directory ships inputs: replaying none means the test looked in the wrong place. */
+    CHECK(n > 0);
 }
 
 int main(void)

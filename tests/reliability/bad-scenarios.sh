@@ -28,7 +28,8 @@ check "the corpus is there ($n files)" test "$n" -ge 20
 # `run` refuses before anything starts: exit 2, no results, no embedded root.
 for b in alias-bomb.yaml deep-nesting.yaml bad-param-huge.yaml; do
     f=tests/data/scenarios/bad/$b
-    [[ -f $f ]] || continue
+    # A missing fixture is a failure, not a silent skip (issue 14.6).
+    [[ -f $f ]] || { not_ok "run refuses $b: the fixture $f is missing"; continue; }
     "$CRASHLAB" run "$f" --results "$work/r-$b" --state "$work/s-$b" >/dev/null 2>&1
     rc=$?
     check "run refuses $b (exit $rc) and writes nothing" \
