@@ -116,6 +116,42 @@ static bool entry_len(stream *s, size_t *len, cl_error **errp)
     return true;
 }
 
+/* The 256 tokens a name is made of, each read from the dump once per call. */
+typedef struct {
+    char tok[256][64];
+    bool have[256];
+} tokcache;
+
+/* Expands the n tokens at s into name (without the leading type character; unprintable
+ * bytes as '?'), reading each token from the dump once. */
+static bool decode_name(cl_kallsyms *ks, stream *s, size_t n, tokcache *tc, char *name, size_t len, cl_error **errp)
+{
+    size_t k = 0;
+    bool first = true;
+    for (size_t t = 0; t < n; t++) {
+        unsigned char tok;
+        if (!stream_byte(s, &tok, errp))
+            return false;
+        if (!tc->have[tok]) {
+            if (!cl_kmem_read(ks->k, ks->token_table + ks->token_index[tok], tc->tok[tok], sizeof(tc->tok[tok]), errp))
+                return false;
+            tc->tok[tok][sizeof(tc->tok[tok]) - 1] = '\0';
+            tc->have[tok] = true;
+        }
+        for (const char *c = tc->tok[tok]; *c; c++) {
+            if (first) { /* the first character is the symbol type */
+                first = false;
+                continue;
+            }
+            if (k + 1 < len)
+                name[k++] = (*c >= 0x20 && *c < 0x7f) ? *c : '?';
+        }
+    }
+    if (len)
+        name[k] = '\0';
+    return true;
+}
+
 bool cl_kallsyms_lookup(cl_kallsyms *ks, uint64_t addr, char *name, size_t len, uint64_t *offset, cl_error **errp)
 {
     uint32_t best = UINT32_MAX;
@@ -134,68 +170,27 @@ bool cl_kallsyms_lookup(cl_kallsyms *ks, uint64_t addr, char *name, size_t len, 
             return false;
         s.at += n;
     }
-    if (!entry_len(&s, &n, errp))
+    tokcache tc; /* tokens are filled on first use: only have[] needs clearing */
+    memset(tc.have, 0, sizeof(tc.have));
+    if (!entry_len(&s, &n, errp) || !decode_name(ks, &s, n, &tc, name, len, errp))
         return false;
-    size_t k = 0;
-    bool first = true;
-    for (size_t t = 0; t < n; t++) {
-        unsigned char tok;
-        if (!stream_byte(&s, &tok, errp))
-            return false;
-        char piece[64];
-        if (!cl_kmem_read(ks->k, ks->token_table + ks->token_index[tok], piece, sizeof(piece), errp))
-            return false;
-        for (size_t j = 0; j < sizeof(piece) && piece[j]; j++) {
-            if (first) { /* the first character is the symbol type */
-                first = false;
-                continue;
-            }
-            if (k + 1 < len)
-                name[k++] = (piece[j] >= 0x20 && piece[j] < 0x7f) ? piece[j] : '?';
-        }
-    }
-    if (len)
-        name[k] = '\0';
     *offset = addr - ks->addr[best];
     return true;
 }
 
 bool cl_kallsyms_find(cl_kallsyms *ks, const char *const *names, size_t n, uint64_t *addrs, cl_error **errp)
 {
-    /* the 256 tokens, read once: a name is a few of them */
-    char tokens[256][64];
-    bool have[256] = { false };
+    tokcache tc; /* tokens are filled on first use: only have[] needs clearing */
+    memset(tc.have, 0, sizeof(tc.have));
     for (size_t j = 0; j < n; j++)
         addrs[j] = 0;
     size_t left = n;
     stream s = { .k = ks->k, .at = ks->names, .buf_at = 1, .buf_len = 0 };
     for (uint32_t i = 0; i < ks->num && left; i++) {
         size_t len;
-        if (!entry_len(&s, &len, errp))
-            return false;
         char name[256];
-        size_t k = 0;
-        bool first = true;
-        for (size_t t = 0; t < len; t++) {
-            unsigned char tok;
-            if (!stream_byte(&s, &tok, errp))
-                return false;
-            if (!have[tok]) {
-                if (!cl_kmem_read(ks->k, ks->token_table + ks->token_index[tok], tokens[tok], sizeof(tokens[tok]), errp))
-                    return false;
-                tokens[tok][sizeof(tokens[tok]) - 1] = '\0';
-                have[tok] = true;
-            }
-            for (const char *c = tokens[tok]; *c; c++) {
-                if (first) { /* the symbol type */
-                    first = false;
-                    continue;
-                }
-                if (k + 1 < sizeof(name))
-                    name[k++] = *c;
-            }
-        }
-        name[k] = '\0';
+        if (!entry_len(&s, &len, errp) || !decode_name(ks, &s, len, &tc, name, sizeof(name), errp))
+            return false;
         for (size_t j = 0; j < n; j++)
             if (!addrs[j] && !strcmp(name, names[j])) {
                 addrs[j] = ks->addr[i];
