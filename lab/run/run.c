@@ -320,7 +320,7 @@ static void capture(cl_run_ctx *c)
     /* A remote host writes it into its pool and it comes home (remote.h); either way the
      * dump is then a local file at c->dump_path. */
     json_object *remote = NULL, *writer = NULL;
-    bool lab = fmt == CL_DUMPFMT_KDUMP_ZSTD || fmt == CL_DUMPFMT_KDUMP_LZO;
+    bool lab = cl_dump_format_is_lab(fmt);
     bool dumped = lab && cl_run_lab_dump(c, c->dump_path, fmt, &writer);
     if (!dumped && lab)
         fmt = CL_DUMPFMT_KDUMP_ZLIB; /* the lab's writer cannot: QEMU's, and dump.writer says why */

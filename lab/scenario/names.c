@@ -55,6 +55,11 @@ const char *cl_dump_format_to_string(cl_dump_format f)
     return (unsigned)f < CL_DUMPFMT_LAST ? cl_dump_format_names[f] : "unknown";
 }
 
+bool cl_dump_format_is_lab(cl_dump_format f)
+{
+    return f == CL_DUMPFMT_KDUMP_LZO || f == CL_DUMPFMT_KDUMP_ZSTD;
+}
+
 const char *cl_firmware_to_string(cl_firmware f)
 {
     return (unsigned)f < CL_FIRMWARE_LAST ? cl_firmware_names[f] : "unknown";

@@ -235,9 +235,9 @@ static bool parse_capture(const yctx *c, const yt_node *cap, cl_scenario *s)
     if (e == CL_DUMPFMT_WIN_DMP && !win)
         return y_fail(c, v, "capture.dump_format", "win-dmp needs profile windows (use kdump-zlib or elf)");
     /* The lab's writer reads a Linux guest's VMCOREINFO and writes kdump, which WinDbg does not read. */
-    if ((e == CL_DUMPFMT_KDUMP_ZSTD || e == CL_DUMPFMT_KDUMP_LZO) && win)
-        return y_fail(c, v, "capture.dump_format", e == CL_DUMPFMT_KDUMP_LZO ? "kdump-lzo needs profile linux (use win-dmp or elf)"
-                                                                            : "kdump-zstd needs profile linux (use win-dmp or elf)");
+    if (cl_dump_format_is_lab((cl_dump_format)e) && win)
+        return y_fail(c, v, "capture.dump_format", "%s needs profile linux (use win-dmp or elf)",
+                      cl_dump_format_to_string((cl_dump_format)e));
     s->dump_format = (cl_dump_format)e;
     return true;
 }

@@ -164,6 +164,8 @@ const char *cl_verdict_to_string(cl_verdict v);
 bool cl_verdict_from_string(const char *s, cl_verdict *v);
 const char *cl_profile_to_string(cl_profile p);
 const char *cl_dump_format_to_string(cl_dump_format f);  /* "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none", "kdump-lzo" */
+/* True for the formats the lab's own writer produces (kdump-lzo, kdump-zstd): Linux only. */
+bool cl_dump_format_is_lab(cl_dump_format f);
 const char *cl_step_kind_to_string(cl_step_kind k);
 const char *cl_firmware_to_string(cl_firmware f);      /* "bios", "uefi" */
 
