@@ -173,8 +173,12 @@ json_object *cl_win_kimage_json(const cl_win_kimage *k)
     char guid[40], sig[33];
     snprintf(guid, sizeof(guid), "%08" PRIX32 "-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X", cl_le32(g), cl_le16(g + 4),
              cl_le16(g + 6), g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
-    snprintf(sig, sizeof(sig), "%08" PRIX32 "%04X%04X%02X%02X%02X%02X%02X%02X%02X%02X", cl_le32(g), cl_le16(g + 4),
-             cl_le16(g + 6), g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]);
+    /* The symbol server's signature is the same GUID without its dashes. */
+    size_t n = 0;
+    for (const char *c = guid; *c; c++)
+        if (*c != '-')
+            sig[n++] = *c;
+    sig[n] = '\0';
     json_object *p = json_object_new_object();
     /* The record may hold a full build path; the symbol server is keyed by the base name. */
     const char *base = k->pdb_name;
