@@ -9,6 +9,7 @@
 #include "image/image.h"
 #include "virt/domain.h"
 #include "util/fileio.h"
+#include "util/json.h"
 
 #define DOMAIN_LOG_MAX (1u << 20)
 
@@ -75,11 +76,7 @@ bool cl_run_hv_record(cl_run_ctx *c, uint64_t args[5])
     size_t len = 0;
     if (!cl_file_read_tail(path, DOMAIN_LOG_MAX, &text, &len, NULL) || !cl_hv_record_parse(text, len, args))
         return false;
-    json_object *cap = NULL;
-    if (!json_object_object_get_ex(c->res, "capture", &cap)) {
-        cap = json_object_new_object();
-        json_object_object_add(c->res, "capture", cap);
-    }
+    json_object *cap = cl_json_child(c->res, "capture");
     json_object *r = json_object_new_object();
     char hex[24];
     snprintf(hex, sizeof(hex), "0x%" PRIx64, args[0]);
@@ -164,11 +161,7 @@ static int offline_rescue(cl_run_ctx *c, uint64_t max)
         snprintf(what, sizeof(what), "%d dump(s) read off the overlay", n);
     cl_run_ladder(c, "offline-rescue", what);
     if (r) {
-        json_object *cap = NULL;
-        if (!json_object_object_get_ex(c->res, "capture", &cap)) {
-            cap = json_object_new_object();
-            json_object_object_add(c->res, "capture", cap);
-        }
+        json_object *cap = cl_json_child(c->res, "capture");
         json_object_object_add(cap, "offline_rescue", r);
     }
     if (n > 0) {
@@ -262,11 +255,7 @@ int cl_run_collect_guest_dumps(cl_run_ctx *c)
         json_object_array_add(files, f);
     }
     json_object_put(o);
-    json_object *cap = NULL;
-    if (!json_object_object_get_ex(c->res, "capture", &cap)) {
-        cap = json_object_new_object();
-        json_object_object_add(c->res, "capture", cap);
-    }
+    json_object *cap = cl_json_child(c->res, "capture");
     json_object_object_add(cap, "guest_dumps", files);
     char what[96];
     snprintf(what, sizeof(what), "%d of %zu listed dump(s) fetched and verified", got, n);

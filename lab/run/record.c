@@ -16,6 +16,7 @@
 
 #include "record.h"
 #include "util/fileio.h"
+#include "util/json.h"
 
 static bool wanted(const cl_run_ctx *c)
 {
@@ -24,12 +25,7 @@ static bool wanted(const cl_run_ctx *c)
 
 static json_object *replay_obj(cl_run_ctx *c)
 {
-    json_object *r = NULL;
-    if (!json_object_object_get_ex(c->res, "replay", &r)) {
-        r = json_object_new_object();
-        json_object_object_add(c->res, "replay", r);
-    }
-    return r;
+    return cl_json_child(c->res, "replay");
 }
 
 static void warn(cl_run_ctx *c, const char *fmt, const char *detail)

@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 
 #include "remote.h"
+#include "util/json.h"
 #include "virt/console.h"
 #include "virt/domain.h"
 #include "virt/hostinfo.h"
@@ -56,11 +57,7 @@ void cl_run_remote_console_close(cl_run_ctx *c)
     /* The domain is gone: what it said last may still be on its way. */
     cl_console_close(c->console_stream, 2.0, &st);
     c->console_stream = NULL;
-    json_object *cap = NULL;
-    if (!json_object_object_get_ex(c->res, "capture", &cap)) {
-        cap = json_object_new_object();
-        json_object_object_add(c->res, "capture", cap);
-    }
+    json_object *cap = cl_json_child(c->res, "capture");
     json_object *o = json_object_new_object();
     json_object_object_add(o, "via", json_object_new_string("virDomainOpenConsole"));
     json_object_object_add(o, "bytes", json_object_new_int64((int64_t)st.bytes));

@@ -19,6 +19,7 @@
 #include "record.h"
 #include "run_priv.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/names.h"
 #include "util/text.h"
 #include "virt/accel.h"
@@ -291,11 +292,7 @@ static void capture(cl_run_ctx *c)
     char state[32], reason[32];
     cl_domain_state(c->dom, state, reason);
     cl_run_progress(c, "capture", "domain %s (%s)", state, reason);
-    json_object *cap = NULL;
-    if (!json_object_object_get_ex(c->res, "capture", &cap)) {
-        cap = json_object_new_object();
-        json_object_object_add(c->res, "capture", cap);
-    }
+    json_object *cap = cl_json_child(c->res, "capture");
     json_object_object_add(cap, "domain_state", json_object_new_string(state));
     json_object_object_add(cap, "domain_reason", json_object_new_string(reason));
 
@@ -598,11 +595,7 @@ static int finish(cl_run_ctx *c, json_object **result)
     json_object_object_add(c->res, "steps", json_object_get(c->steps));
     json_object_object_add(c->res, "warnings", json_object_get(c->warnings));
     {
-        json_object *cap = NULL;
-        if (!json_object_object_get_ex(c->res, "capture", &cap)) {
-            cap = json_object_new_object();
-            json_object_object_add(c->res, "capture", cap);
-        }
+        json_object *cap = cl_json_child(c->res, "capture");
         json_object_object_add(cap, "ladder", json_object_get(c->ladder));
         json_object_object_add(cap, "method", json_object_new_string(c->crash_method[0] ? c->crash_method : "none"));
     }

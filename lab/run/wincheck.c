@@ -8,18 +8,14 @@
 #include "dump/windows/gtblock.h"
 #include "dump/windows/windump.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "wincheck.h"
 
 #define LABAGENT_WIN "C:\\crashlab\\labagent.exe"
 
 static json_object *capture_obj(cl_run_ctx *c)
 {
-    json_object *cap = NULL;
-    if (!json_object_object_get_ex(c->res, "capture", &cap)) {
-        cap = json_object_new_object();
-        json_object_object_add(c->res, "capture", cap);
-    }
-    return cap;
+    return cl_json_child(c->res, "capture");
 }
 
 static bool get_bool(json_object *o, const char *a, const char *b, bool *out)

@@ -9,6 +9,16 @@ json_object *cl_json_get(json_object *o, const char *key)
     return v;
 }
 
+json_object *cl_json_child(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(o, key, &v)) {
+        v = json_object_new_object();
+        json_object_object_add(o, key, v);
+    }
+    return v;
+}
+
 const char *cl_json_str(json_object *o, const char *key, const char *def)
 {
     json_object *v = cl_json_get(o, key);

@@ -8,6 +8,8 @@
 
 /* The member, or NULL when o is not an object or has no such key. */
 json_object *cl_json_get(json_object *o, const char *key);
+/* The object under key in o, added empty first when o has no such key. */
+json_object *cl_json_child(json_object *o, const char *key);
 /* The member's value when it has that type, else def. */
 const char *cl_json_str(json_object *o, const char *key, const char *def);
 int64_t cl_json_int(json_object *o, const char *key, int64_t def);
