@@ -19,5 +19,6 @@ int cl_cmd_report(int argc, char **argv);      /* lab/serve/cmd_report.c */
 int cl_cmd_image(int argc, char **argv);       /* lab/image/cmd_image.c */
 int cl_cmd_rescue(int argc, char **argv);      /* lab/image/cmd_rescue.c */
 int cl_cmd_replay(int argc, char **argv);      /* lab/run/replay.c */
+int cl_cmd_spare(int argc, char **argv);       /* lab/run/cmd_spare.c */
 
 #endif

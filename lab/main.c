@@ -24,6 +24,7 @@ static const struct {
     { "report", cl_cmd_report, "write report.html and junit.xml for a batch of runs" },
     { "image", cl_cmd_image, "check or prepare a Windows disk image offline (libguestfs, hivex)" },
     { "replay", cl_cmd_replay, "check a recorded run's inputs (--record) for a replay" },
+    { "spare", cl_cmd_spare, "list or drop the paused guests that run --spare keeps for the next run" },
     { "rescue", cl_cmd_rescue, "copy and read the crash dump a Windows guest left on its disk" },
 };
 

@@ -41,6 +41,8 @@ static void usage(FILE *f)
             "  --image FILE        windows: the base qcow2 image (never written; each run boots an overlay)\n"
             "  --no-check          windows: skip the image pre-check (crashlab image check, ~30 s of libguestfs)\n"
             "  --warm              start from a saved, agent-ready guest (prepared once per state dir)\n"
+            "  --spare             with --warm: restore the next run's guest, paused, while this one runs\n"
+            "                      (it stays behind; the next --warm --spare run resumes it)\n"
             "  --cold              boot from scratch (the default)\n"
             "  --record            TCG: record the run under QEMU record/replay (replay.bin; README: Record and replay)\n"
             "  --print-xml         print the domain XML and stop; nothing is started\n"
@@ -67,7 +69,7 @@ int cl_cmd_run(int argc, char **argv)
         { "accel", required_argument, NULL, 'a' },   { "dump-format", required_argument, NULL, 'd' },
         { "run-id", required_argument, NULL, 'i' },  { "print-xml", no_argument, NULL, 'x' },
         { "quiet", no_argument, NULL, 'q' },         { "json", no_argument, NULL, 'j' },
-        { "image", required_argument, NULL, 'I' },  { "warm", no_argument, NULL, 'w' },          { "cold", no_argument, NULL, 'C' },
+        { "image", required_argument, NULL, 'I' },  { "warm", no_argument, NULL, 'w' }, { "spare", no_argument, NULL, 'p' },          { "cold", no_argument, NULL, 'C' },
         { "dump-pool", required_argument, NULL, 'P' },
         { "no-check", no_argument, NULL, 'N' },      { "record", no_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },          { 0 },
@@ -88,6 +90,7 @@ int cl_cmd_run(int argc, char **argv)
         case 'j': o.json = true; break;
         case 'I': o.image = optarg; break;
         case 'w': o.warm = true; break;
+        case 'p': o.warm = o.spare = true; break;
         case 'C': o.warm = false; break;
         case 'P': o.dump_pool = optarg; break;
         case 'N': o.no_check = true; break;

@@ -513,6 +513,7 @@ static int finish(cl_run_ctx *c, json_object **result)
     if (c->sock[0])
         unlink(c->sock);
     c->phase_t0 = t;
+    cl_run_warm_finish(c);
     cl_run_phase_end(c, "teardown");
     cl_run_record_finish(c);
 
@@ -884,7 +885,7 @@ build_xml:
     if (opts->warm && c->s->profile == CL_PROFILE_LINUX && !c->remote) {
         CL_AUTOFREE char *fc = cl_scenario_fault_cmdline(c->s);
         cl_run_progress(c, "boot", "restoring %s from a warm image (%s)", c->domname, acc.accel);
-        if (!cl_run_warm_start(c, &dx, fc, &err)) {
+        if (!cl_run_warm_start(c, &dx, fc, opts->spare, &err)) {
             if (c->dom && cl_run_wait_crash(c, cl_now() + 1) == 1) {
                 cl_error_free(err);
                 err = NULL;

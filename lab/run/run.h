@@ -27,6 +27,7 @@ typedef struct {
     const char *dump_pool;       /* remote host: the storage pool there that dumps are written into */
     bool print_xml;              /* print the domain XML and stop */
     bool warm;                   /* start from a saved, agent-ready guest (lab/run/warm.h) */
+    bool spare;                  /* warm: leave the next run's guest restored and paused */
     bool quiet;                  /* no progress lines */
     bool json;                   /* print result.json on stdout */
     bool no_check;               /* windows: skip the image pre-check (lab/run/precheck.h) */

@@ -20,7 +20,14 @@
 /* Starts c->dom from the warm image, preparing the image first if it does not exist.
  * dx is the cold-boot XML options of this run; the restored domain keeps the saved
  * hardware (and so its SMBIOS serial is the image's, recorded in the result). */
-bool cl_run_warm_start(cl_run_ctx *c, const cl_domxml_opts *dx, const char *fault_cmdline, cl_error **errp);
+bool cl_run_warm_start(cl_run_ctx *c, const cl_domxml_opts *dx, const char *fault_cmdline, bool keep_spare,
+                       cl_error **errp);
+
+/* With keep_spare, the run also restores the image's other variant, paused, for the next
+ * run in this state directory (lab/virt/saved.h), and the next run resumes it instead of
+ * restoring. Called at teardown: waits for that restore and records it in result.json
+ * warm.spare; copies the console of an adopted spare when it could not be linked. */
+void cl_run_warm_finish(cl_run_ctx *c);
 
 /* Splits a kernel command line into the part that can be applied at run time (written
  * as "path=value" sysctl assignments, space separated) and the boot-only rest. */

@@ -1,10 +1,14 @@
-/* reaper.c - the reaper half of a split process: reap everything, forward signals. */
+/* reaper.c - a process split in three: the original waits for the status, the reaper reaps
+ * and forwards signals, the worker works. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -49,7 +53,15 @@ bool cl_reaper_orphaned(void)
 /* After the worker: every process still adopted here is something the worker started and
  * could not stop (a QEMU whose domain was never destroyed because the worker was killed).
  * Nothing of the run may outlive it, so they are killed and reaped, for at most 5 s. */
-static void kill_leftovers(void)
+static bool kept(const long *keep, size_t nkeep, long pid)
+{
+    for (size_t i = 0; i < nkeep; i++)
+        if (keep[i] == pid)
+            return true;
+    return false;
+}
+
+static void kill_leftovers(const long *keep, size_t nkeep)
 {
     pid_t self = getpid();
     for (int round = 0; round < 50; round++) {
@@ -60,7 +72,8 @@ static void kill_leftovers(void)
             char *end;
             long pid = strtol(de->d_name, &end, 10);
             cl_proc_stat st;
-            if (*end || pid <= 0 || !cl_proc_stat_read((pid_t)pid, &st) || st.ppid != (long)self)
+            if (*end || pid <= 0 || !cl_proc_stat_read((pid_t)pid, &st) || st.ppid != (long)self ||
+                (st.state != 'Z' && kept(keep, nkeep, pid)))
                 continue;
             any = true;
             if (st.state != 'Z')
@@ -77,49 +90,168 @@ static void kill_leftovers(void)
     }
 }
 
+static int keep_fd = -1; /* in the worker: where cl_reaper_keep writes */
+
+void cl_reaper_keep(long pid)
+{
+    if (keep_fd >= 0 && pid > 0 && write(keep_fd, &pid, sizeof(pid)) != (ssize_t)sizeof(pid))
+        return;
+}
+
+/* The reaper after its worker: kept processes (a spare guest for the next run) stay, and
+ * it stays with them, out of the way, so that they are reaped the moment they exit; a
+ * QEMU left to a slow init makes libvirt's destroy wait for the reaping. Bounded: a spare
+ * nobody took in CL_REAPER_KEEP_MAX seconds is killed. */
+#define CL_REAPER_KEEP_MAX (30 * 60)
+static void linger(const long *keep, size_t nkeep)
+{
+    bool any = false;
+    for (size_t i = 0; i < nkeep; i++)
+        any = any || kill((pid_t)keep[i], 0) == 0;
+    if (!any)
+        return;
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3 && null >= 0; fd++)
+        dup2(null, fd);
+    setsid();
+    time_t until = time(NULL) + CL_REAPER_KEEP_MAX;
+    for (;;) {
+        pid_t p = waitpid(-1, NULL, WNOHANG);
+        if (p < 0 && errno == ECHILD)
+            return;
+        if (p > 0)
+            continue;
+        if (time(NULL) > until) {
+            kill_leftovers(NULL, 0);
+            return;
+        }
+        struct timespec t = { 0, 20 * 1000000L };
+        nanosleep(&t, NULL);
+    }
+}
+
+/* The reaper: a child subreaper that forks the worker, reaps, forwards signals, and hands
+ * the worker's status to the original process through st_fd. Returns only in the worker. */
+static void reaper_main(pid_t origin, int st_fd, const sigset_t *set, const sigset_t *old)
+{
+    /* Told when the original process dies (even of SIGKILL), and passes it on. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != origin)
+        raise(SIGTERM);
+    int kp[2];
+    if (pipe2(kp, O_CLOEXEC) < 0)
+        kp[0] = kp[1] = -1;
+    /* Without it (an old kernel) orphans go to init: slower teardowns, nothing worse. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    pid_t reaper = getpid();
+    pid_t worker = fork();
+    if (worker == 0) {
+        reaper_pid = reaper;
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+        close(st_fd);
+        if (kp[0] >= 0)
+            close(kp[0]);
+        keep_fd = kp[1];
+        sigprocmask(SIG_SETMASK, old, NULL);
+        if (getppid() != reaper)
+            raise(SIGKILL);
+        return;
+    }
+    if (kp[1] >= 0)
+        close(kp[1]);
+    int status = 1;
+    for (;;) {
+        if (worker < 0)
+            break;
+        siginfo_t si;
+        int sig = sigwaitinfo(set, &si);
+        if (sig < 0)
+            continue;
+        if (sig == SIGCHLD) {
+            if (reap(worker, &status))
+                break;
+            continue;
+        }
+        if (si.si_code != SI_KERNEL)
+            kill(worker, sig);
+    }
+    long keep[16];
+    size_t nkeep = 0;
+    if (kp[0] >= 0) {
+        fcntl(kp[0], F_SETFL, O_NONBLOCK);
+        while (nkeep < sizeof(keep) / sizeof(keep[0]) && read(kp[0], &keep[nkeep], sizeof(long)) == (ssize_t)sizeof(long))
+            nkeep++;
+        close(kp[0]);
+    }
+    kill_leftovers(keep, nkeep);
+    /* The original process exits once it has the status: that is not a reason to stop. */
+    prctl(PR_SET_PDEATHSIG, 0);
+    if (write(st_fd, &status, sizeof(status)) != (ssize_t)sizeof(status))
+        status = 1;
+    close(st_fd);
+    linger(keep, nkeep);
+    _exit(0);
+}
+
 bool cl_reaper_fork(int *status)
 {
     sigset_t set, old;
     reaper_set(&set);
-    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+    int st[2];
+    if (pipe2(st, O_CLOEXEC) < 0)
         return true;
     /* Blocked before the fork so that nothing sent in between is lost. */
     sigprocmask(SIG_BLOCK, &set, &old);
-    pid_t reaper = getpid();
+    pid_t origin = getpid();
     fflush(NULL);
-    pid_t worker = fork();
-    if (worker < 0) {
-        prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+    pid_t r = fork();
+    if (r < 0) {
+        close(st[0]);
+        close(st[1]);
         sigprocmask(SIG_SETMASK, &old, NULL);
         return true;
     }
-    if (worker == 0) {
-        /* Told when the reaper dies (even of SIGKILL): SIGTERM, so that the worker destroys
-         * its domain and records the run as interrupted instead of leaving QEMU running. */
-        reaper_pid = reaper;
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        if (getppid() != reaper)
-            raise(SIGKILL);
+    if (r == 0) {
+        close(st[0]);
+        reaper_main(origin, st[1], &set, &old);
+        /* Only the worker comes back here. */
         return true;
     }
+    close(st[1]);
+    /* The original process: waits for the status, passes signals sent to it on. */
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
     *status = 1;
     for (;;) {
-        siginfo_t si;
-        int sig = sigwaitinfo(&set, &si);
-        if (sig < 0)
+        struct pollfd pf[2] = { { st[0], POLLIN, 0 }, { sfd, POLLIN, 0 } };
+        if (poll(pf, sfd >= 0 ? 2 : 1, -1) < 0)
             continue;
-        if (sig == SIGCHLD) {
-            if (reap(worker, status))
+        if (pf[0].revents) {
+            int v;
+            ssize_t n = read(st[0], &v, sizeof(v));
+            if (n == (ssize_t)sizeof(v)) {
+                *status = v;
                 break;
-            continue;
+            }
+            if (n == 0) {
+                /* The reaper died without a word: its own end is the status. */
+                int ws = 0;
+                if (waitpid(r, &ws, 0) == r)
+                    *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : 1;
+                break;
+            }
         }
-        /* A terminal's signal went to the whole process group, the worker included; one
-         * sent with kill(2) to this pid is passed on. */
-        if (si.si_code != SI_KERNEL)
-            kill(worker, sig);
+        if (sfd >= 0 && pf[1].revents) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && si.ssi_signo != SIGCHLD &&
+                si.ssi_code != SI_KERNEL)
+                kill(r, (int)si.ssi_signo);
+        }
     }
-    kill_leftovers();
+    /* Reaps the reaper if it has ended; one that lingers with a spare is left to init. */
+    waitpid(r, NULL, WNOHANG);
+    if (sfd >= 0)
+        close(sfd);
+    close(st[0]);
     return false;
 }

@@ -2,6 +2,7 @@
  * signals passed on. Each case runs in its own process, so this test program does not
  * itself become a subreaper. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,11 +159,74 @@ static void test_leftovers_killed(void)
     close(fds[1]);
 }
 
+/* A kept orphan (the spare guest of a warm run) outlives the command, stays the reaper's
+ * child, and is reaped as soon as it exits; then the reaper ends too. */
+static int kept_fd = -1;
+
+static int keeps_orphan(void)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return 10;
+    pid_t mid = fork();
+    if (mid == 0) {
+        pid_t g = fork();
+        if (g == 0) {
+            nap_ms(600);
+            _exit(0);
+        }
+        if (write(fds[1], &g, sizeof(g)) != (ssize_t)sizeof(g))
+            _exit(1);
+        _exit(0);
+    }
+    pid_t g = 0;
+    if (read(fds[0], &g, sizeof(g)) != (ssize_t)sizeof(g))
+        return 11;
+    waitpid(mid, NULL, 0);
+    cl_reaper_keep(g);
+    if (write(kept_fd, &g, sizeof(g)) != (ssize_t)sizeof(g))
+        return 12;
+    return 0;
+}
+
+static void test_kept_outlives(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    kept_fd = fds[1];
+    CHECK(split(keeps_orphan, 0) == 0);
+    pid_t g = 0;
+    CHECK(read(fds[0], &g, sizeof(g)) == (ssize_t)sizeof(g) && g > 0);
+    cl_proc_stat st = { 0 };
+    bool alive = g > 0 && cl_proc_stat_read(g, &st) && st.state != 'Z';
+    CHECK(alive);
+    /* Its parent is the lingering reaper, not init and not this test. */
+    CHECK(alive && st.ppid > 1 && st.ppid != (long)getpid());
+    long reaper = st.ppid;
+    /* It exits 600 ms after it started; reaped at once, not left a zombie. */
+    bool gone = false;
+    for (int i = 0; i < 150 && !gone; i++) {
+        gone = g > 0 && !proc_state(g);
+        nap_ms(10);
+    }
+    CHECK(gone);
+    /* Then the reaper has nothing left to keep and ends (a zombie of init's at worst). */
+    char rs = 'R';
+    for (int i = 0; i < 200 && rs && rs != 'Z'; i++) {
+        rs = reaper > 1 ? proc_state((pid_t)reaper) : 0;
+        nap_ms(10);
+    }
+    CHECK(rs == 0 || rs == 'Z');
+    close(fds[0]);
+    close(fds[1]);
+}
+
 int main(void)
 {
     RUN_TEST(test_status);
     RUN_TEST(test_orphans_reaped);
     RUN_TEST(test_signal_forwarded);
     RUN_TEST(test_leftovers_killed);
+    RUN_TEST(test_kept_outlives);
     TEST_EXIT();
 }

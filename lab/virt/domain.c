@@ -139,6 +139,14 @@ static bool meta_field(const char *xml, const char *tag, char *out, size_t outle
     return true;
 }
 
+bool cl_domain_meta(virDomainPtr dom, const char *tag, char *out, size_t outlen)
+{
+    char *meta = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, CL_DOMXML_NS, 0);
+    bool ok = meta && meta_field(meta, tag, out, outlen);
+    free(meta);
+    return ok;
+}
+
 int cl_virt_cleanup_stale(cl_virt *v, bool quiet, cl_error **errp)
 {
     virDomainPtr *doms = NULL;

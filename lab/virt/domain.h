@@ -32,4 +32,8 @@ bool cl_domain_inject_nmi(virDomainPtr dom, cl_error **errp);
  * each one is described on stderr unless quiet. */
 int cl_virt_cleanup_stale(cl_virt *v, bool quiet, cl_error **errp);
 
+/* One field ("id", "pid", "host") of the crashlab metadata of a live domain; false when
+ * the domain has none or the field does not fit. */
+bool cl_domain_meta(virDomainPtr dom, const char *tag, char *out, size_t outlen);
+
 #endif

@@ -152,11 +152,14 @@ else
     not_ok "SIGKILL of the run: the guest never came up"
 fi
 
-# 6. SIGKILL of the worker (the reaper's child): the reaper kills the QEMU it adopted.
+# 6. SIGKILL of the worker (the run's grandchild: the run's process waits, its child the
+#    reaper reaps, the reaper's child works): the reaper kills the QEMU it adopted.
 start_run kill-worker "$work/panic.yaml"
 if wait_for "$work/kill-worker.err" "guest agent answered" 420; then
-    # The child with the run's own name (QEMU, adopted by the run, is a child too).
-    worker=$(pgrep -P "$RUN_PID" -x "$(cat /proc/$RUN_PID/comm)" | head -1)
+    # The processes with the run's own name (QEMU, adopted by the reaper, is a child too).
+    comm=$(cat /proc/$RUN_PID/comm)
+    reaper=$(pgrep -P "$RUN_PID" -x "$comm" | head -1)
+    worker=$([ -n "$reaper" ] && pgrep -P "$reaper" -x "$comm" | head -1)
     check "the run has a worker process ($worker)" test -n "$worker"
     [ -n "$worker" ] && kill -KILL "$worker"
     wait "$RUN_PID"
