@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -158,6 +159,35 @@ static bool listen_on(cl_daemon *d, cl_error **errp)
     return true;
 }
 
+/* The spares of the embedded slots hold a paused QEMU each: a stopping daemon gives that
+ * memory back (`crashlab spare drop` per slot, 30 s at most each). */
+static void drop_spares(cl_daemon *d)
+{
+    for (size_t i = 0; d->spare && i < d->hosts.n; i++) {
+        if (d->hosts.v[i].uri)
+            continue;
+        for (int s = 0; s < d->hosts.v[i].slots; s++) {
+            char dir[PATH_MAX];
+            cl_sched_slot_dir(d, d->hosts.v[i].name, s, dir, sizeof(dir));
+            if (access(dir, F_OK) < 0)
+                continue;
+            pid_t pid = fork();
+            if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+                if (null >= 0) {
+                    dup2(null, 1);
+                    dup2(null, 2);
+                }
+                alarm(30);
+                execl(d->self, d->self, "spare", "drop", "--state", dir, (char *)NULL);
+                _exit(127);
+            }
+            while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        }
+    }
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -170,6 +200,8 @@ static void usage(FILE *f)
             "  --max-attempts N   attempts per job before an infrastructure error is final (default 3)\n"
             "  --backoff SECONDS  wait before the first retry; doubles each retry (default 10)\n"
             "  --watchdog-margin SECONDS  stop a run this long past its scenario's run timeout (default 600)\n"
+            "  --spare            warm runs keep the next run's guest restored and paused per slot (run --spare);\n"
+            "                     dropped when the daemon stops\n"
             "  --quiet            no log lines\n"
             "Runs in the foreground until SIGTERM/SIGINT; running jobs are stopped and queued again.\n");
 }
@@ -251,6 +283,7 @@ int cl_cmd_serve(int argc, char **argv)
         { "max-attempts", required_argument, NULL, 'm' }, { "backoff", required_argument, NULL, 'b' },
         { "watchdog-margin", required_argument, NULL, 'W' },
         { "quiet", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
+        { "spare", no_argument, NULL, 'S' },
         { 0 },
     };
     optind = 1;
@@ -262,6 +295,7 @@ int cl_cmd_serve(int argc, char **argv)
         case 'H': hosts = optarg; break;
         case 'r': results = optarg; break;
         case 'q': d.quiet = true; break;
+        case 'S': d.spare = true; break;
         case 'n':
             slots = (int)strtol(optarg, &end, 10);
             if (*end || slots < 1 || slots > CL_DAEMON_MAX_RUNNING) {
@@ -429,6 +463,7 @@ int cl_cmd_serve(int argc, char **argv)
             }
         }
     }
+    drop_spares(&d);
     cl_daemon_log(&d, "stopped");
 out:
     for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++)

@@ -57,6 +57,7 @@ typedef struct {
     double backoff;                /* seconds before the first retry; doubles each time */
     double margin;                 /* watchdog: seconds past a scenario's run timeout */
     bool quiet;
+    bool spare;                    /* warm runs on embedded hosts keep a spare guest (run --spare) */
     bool stopping;
     double queue_retry_at;         /* cl_now(): after a failed queue write, no new attempt before */
     double next_reconcile;         /* cl_now(): next check for rows left "running" without a child */

@@ -198,7 +198,9 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
      * user). Windows runs boot cold whatever is asked (no warm path for them yet). */
     json_object *warm = cl_json_get(opts, "warm");
     bool embedded = !h->uri || strstr(h->uri, "/embed");
-    append_arg(argv, &argc, warm ? (json_object_get_boolean(warm) ? "--warm" : "--cold") : embedded ? "--warm" : "--cold");
+    bool use_warm = warm ? json_object_get_boolean(warm) : embedded;
+    /* A spare is only kept where the run's reaper can keep its QEMU: the embedded driver. */
+    append_arg(argv, &argc, !use_warm ? "--cold" : d->spare && embedded ? "--spare" : "--warm");
 
     int logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (logfd >= 0) {

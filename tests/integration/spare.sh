@@ -4,14 +4,15 @@
 # file and leaves a spare; the next ones start from it (alternating the two saved variants),
 # each with its own console and a correct verdict; the kept QEMU is the lingering reaper's
 # child (reaped at once when the next run ends it), not init's; a warm run without --spare
-# drops it; `crashlab spare list|drop` see and remove it; nothing is left at the end.
+# drops it; `crashlab spare list|drop` see and remove it; `serve --spare` keeps one per slot
+# between jobs and drops it when stopped; nothing is left at the end.
 set -u
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 t=$(mktemp -d /tmp/crashlab-spare.XXXXXX)
 chmod 0711 "$t"
 st=$t/st res=$t/res
-trap '"$CRASHLAB" spare drop --state "$st" >/dev/null 2>&1; pkill -f "qemu-system.*$st" 2>/dev/null; [ "${KEEP:-0}" = 1 ] || rm -rf "$t"' EXIT
+trap '"$CRASHLAB" spare drop --state "$st" >/dev/null 2>&1; [ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null; pkill -f "qemu-system.*$t/" 2>/dev/null; [ "${KEEP:-0}" = 1 ] || rm -rf "$t"' EXIT
 
 qemus() { pgrep -f "qemu-system.*$st" | wc -l; }
 run() { # run ID FLAG: one panic run; its result.json path on stdout
@@ -62,5 +63,21 @@ check "spare drop: one dropped" bash -c "'$CRASHLAB' spare drop --state '$st' | 
 gone=1
 for _ in $(seq 50); do [ "$(qemus)" = 0 ] && { gone=0; break; }; sleep 0.2; done
 check "after spare drop no QEMU is left" test "$gone" = 0
+# The daemon with --spare: each slot keeps its spare between jobs; a stop drops it.
+sst=$t/serve
+mkdir -p "$sst" && chmod 0711 "$sst"
+"$CRASHLAB" serve --state "$sst" --slots 1 --spare --backoff 1 >"$t/daemon.log" 2>&1 &
+daemon=$!
+for _ in $(seq 300); do "$CRASHLAB" status --state "$sst" >/dev/null 2>&1 && break; sleep 0.1; done
+ids=$("$CRASHLAB" submit --state "$sst" --accel tcg scenarios/linux/panic.yaml scenarios/linux/panic.yaml scenarios/linux/panic.yaml)
+"$CRASHLAB" wait $ids --timeout 600 --state "$sst" >/dev/null
+froms=$(for d in "$sst"/results/*/; do json "$d/result.json" 'd["verdict"]+"/"+d["warm"]["started_from"]'; done | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+check "serve --spare: three panics, the first from the save file, two from the spare ($froms)" \
+    test "$froms" = " 1 expected-crash/save file; 2 expected-crash/spare;"
+kill -TERM "$daemon"
+wait "$daemon"
+gone=1
+for _ in $(seq 50); do pgrep -f "qemu-system.*$sst" >/dev/null || { gone=0; break; }; sleep 0.2; done
+check "serve --spare: a stopped daemon leaves no QEMU (its spares dropped)" test "$gone" = 0
 check "spare with a bad action is refused (exit 2)" bash -c "'$CRASHLAB' spare frobnicate >/dev/null 2>&1; test \$? = 2"
 finish
