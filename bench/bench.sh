@@ -37,6 +37,8 @@ kids=()
 cleanup() {
     for p in "${kids[@]}"; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
+    # --spare runs keep a paused guest per state directory: give the memory back.
+    for s in "$work"/st*; do [[ -d $s ]] && "$CRASHLAB" spare drop --state "$s" >/dev/null 2>&1; done
     if [[ ${BENCH_KEEP:-0} == 1 ]]; then echo "bench: kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -180,7 +182,29 @@ if [[ $has_warm == 1 ]]; then
                 && raw+=("$(jget "$work/hrest$i.json" restore)")
         done
     fi
+    # run --spare: each run restores the next run's guest, paused, while it works; the next
+    # one resumes it. The first run makes the second saved variant and the first spare.
+    spare_total=() spare_start=()
+    has_spare=0; "$CRASHLAB" run --help 2>&1 | grep -q -- '--spare' && has_spare=1
+    if [[ $has_spare == 1 ]]; then
+        note "warm --spare: one run to make the spare (not counted)"
+        "$CRASHLAB" run "$SCEN" --accel "$ACCEL" --spare --state "$work/st1" --results "$work/res" --run-id spare0 --quiet \
+            >"$work/spare0.out" 2>"$work/spare0.err" || note "the priming --spare run failed: $(tail -2 "$work/spare0.err" | tr '\n' ' ')"
+        for i in $(seq 1 "$REPS"); do
+            t0=$(now)
+            if "$CRASHLAB" run "$SCEN" --accel "$ACCEL" --spare --state "$work/st1" --results "$work/res" --run-id "spare$i" --quiet \
+                >"$work/spare$i.out" 2>"$work/spare$i.err"; then
+                t1=$(now)
+                spare_total+=("$(elapsed "$t0" "$t1")")
+                spare_start+=("$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["timings"]; print(sum(t.get(k,0) for k in ("define","restore","boot","agent-up")))' "$work/res/spare$i/result.json")")
+                note "  spare $i: $(elapsed "$t0" "$t1") s, from $(jget "$work/res/spare$i/result.json" warm.started_from)"
+            else
+                note "  spare run $i failed: $(tail -2 "$work/spare$i.err" | tr '\n' ' ')"
+            fi
+        done
+    fi
     m_warm=$(median "${warm_total[@]}") m_wstart=$(median "${warm_start[@]}") m_raw=$(median "${raw[@]}")
+    m_spare=$(median "${spare_total[@]}") m_sstart=$(median "${spare_start[@]}")
     if [[ -n $m_warm && -n $m_hand ]]; then
         row "scenario turnaround, warm (vs bench/hand.sh cold)" "$m_warm" "$m_hand" s 0.25 lower "median of ${#warm_total[@]} runs"
     else
@@ -192,6 +216,18 @@ if [[ $has_warm == 1 ]]; then
         "issue 12 goal; median of ${#warm_total[@]} runs, boot + fault + dump + result"
     [[ -n $m_wstart ]] && row "run start: restore to agent-ready (absolute)" "$m_wstart" "" s 0.5 abs-max \
         "issue 12 goal; define+restore+boot+agent-up timings of result.json"
+    if [[ -n $m_spare ]]; then
+        row "warm crash run end to end, 256 MiB, --spare (absolute)" "$m_spare" "" s 1.8 abs-max \
+            "issue 12 goal; median of ${#spare_total[@]} runs that resumed the spare the run before left (and each left one)"
+        row "run start: resume a spare to agent-ready (absolute)" "$m_sstart" "" s 0.5 abs-max \
+            "issue 12 goal; define+restore+boot+agent-up timings of result.json, --spare"
+        [[ -n $cold_start ]] && row "run start: resume a spare (vs cold boot to agent-up)" "$m_sstart" "$cold_start" s 0.08 lower \
+            "define+restore+boot+agent-up timings of result.json"
+        [[ -n $m_warm ]] && row "warm crash run: --spare (vs --warm restore)" "$m_spare" "$m_warm" s 1 lower \
+            "same scenario, same state directory, one after the other"
+    elif [[ $has_spare == 1 ]]; then
+        unmeasured "warm crash run end to end, 256 MiB, --spare (absolute)" s "<= 1.8" "--spare runs failed"; failed=1
+    fi
     if [[ -n $m_wstart && -n $cold_start ]]; then
         row "run start: restore (vs cold boot to agent-up)" "$m_wstart" "$cold_start" s 0.08 lower \
             "define+restore+boot+agent-up timings of result.json"
@@ -242,10 +278,11 @@ fi
 slots() { # MODE(cold|warm) -> wall seconds for two concurrent runs
     local t0 t1 a b ok=0 flag=
     [[ $1 == warm ]] && flag=--warm
+    [[ $1 == spare ]] && flag=--spare
     t0=$(now)
-    "$CRASHLAB" run "$SCEN" --accel "$ACCEL" $flag --state "$work/st1" --results "$work/res" --run-id "$1-s1" --quiet >/dev/null 2>"$work/$1-s1.err" &
+    "$CRASHLAB" run "$SCEN" --accel "$ACCEL" $flag --state "$work/st1" --results "$work/res" --run-id "$1-s1-$(date +%s%N)" --quiet >/dev/null 2>"$work/$1-s1.err" &
     a=$!
-    "$CRASHLAB" run "$SCEN" --accel "$ACCEL" $flag --state "$work/st2" --results "$work/res" --run-id "$1-s2" --quiet >/dev/null 2>"$work/$1-s2.err" &
+    "$CRASHLAB" run "$SCEN" --accel "$ACCEL" $flag --state "$work/st2" --results "$work/res" --run-id "$1-s2-$(date +%s%N)" --quiet >/dev/null 2>"$work/$1-s2.err" &
     b=$!
     kids=("$a" "$b")
     wait "$a" || ok=1
@@ -269,6 +306,20 @@ else
     unmeasured "crash runs/hour, warm, 2 slots (vs 1 slot)" runs/h ">= 1.7" \
         "$([[ $has_warm == 1 ]] && echo "warm runs failed" || echo "crashlab run has no --warm yet")"
     [[ $has_warm == 1 ]] && failed=1
+fi
+if [[ -n ${m_spare:-} ]]; then
+    # Steady state: slot 2 gets its own spare first (slot 1 has one from the runs above).
+    "$CRASHLAB" run "$SCEN" --accel "$ACCEL" --spare --state "$work/st2" --results "$work/res" --run-id spare0-s2 --quiet \
+        >/dev/null 2>"$work/spare0-s2.err" || note "priming slot 2's spare failed"
+    if w2=$(slots spare) && w2b=$(slots spare); then
+        m2=$(median "$w2" "$w2b")
+        row "crash runs/hour, --spare, 2 slots (absolute)" "$(perhour 2 "$m2")" "" runs/h 2500 abs-min \
+            "issue 12 goal; two pairs of concurrent runs, each resuming its slot's spare and leaving the next"
+        row "crash runs/hour, --spare, 2 slots (vs 1 slot)" "$(perhour 2 "$m2")" "$(perhour 1 "$m_spare")" runs/h 1.7 higher ""
+    else
+        unmeasured "crash runs/hour, --spare, 2 slots (absolute)" runs/h ">= 2500" "concurrent --spare runs failed"; failed=1
+    fi
+    for s in 1 2; do "$CRASHLAB" spare drop --state "$work/st$s" >/dev/null 2>&1; done
 fi
 if [[ -n $m_cl && ${BENCH_COLD_SLOTS:-0} == 1 ]]; then
     note "2 slots, cold"
