@@ -142,7 +142,7 @@ static bool apply_runtime(cl_run_ctx *c, const char *runtime, cl_error **errp)
  * libvirt restores a save file only under the name and uuid it was saved with: the spare for
  * the next run can then be restored while this run's guest still exists. */
 typedef struct {
-    char name[64], uuid[40], image[PATH_MAX + 64], console[PATH_MAX + 64], sock[PATH_MAX + 64];
+    char name[64], uuid[40], image[PATH_MAX], console[PATH_MAX], sock[PATH_MAX];
 } warm_variant;
 
 /* The spare restored by this run for the next one: a run is one process, and the thread
@@ -156,13 +156,13 @@ static struct {
     char id[48], host[256];
     cl_error *err;
     double seconds;
-    char spare_console[PATH_MAX + 64]; /* the adopted spare's console, copied at the end */
+    char spare_console[PATH_MAX]; /* the adopted spare's console, copied at the end */
     bool copy_console;
 } spare;
 
 static warm_variant variants[2];
 
-static void variant_init(warm_variant *w, const cl_run_ctx *c, const char *dir, const char *key, int i)
+static bool variant_init(warm_variant *w, const cl_run_ctx *c, const char *dir, const char *key, int i, cl_error **errp)
 {
     char k[65];
     if (i == 0) {
@@ -176,9 +176,9 @@ static void variant_init(warm_variant *w, const cl_run_ctx *c, const char *dir, 
     snprintf(name, sizeof(name), "cl-w-%.16s%s", key, i ? "-b" : "");
     memcpy(w->name, name, sizeof(name));
     snprintf(w->uuid, sizeof(w->uuid), "%.8s-%.4s-4%.3s-8%.3s-%.12s", k, k + 8, k + 12, k + 15, k + 18);
-    snprintf(w->image, sizeof(w->image), "%s/%.24s%s.save", dir, key, i ? "-b" : "");
-    snprintf(w->console, sizeof(w->console), "%s/%s.console", dir, name);
-    snprintf(w->sock, sizeof(w->sock), "%s/s/%s.qga", c->state_dir, name);
+    return cl_path_fmt(w->image, sizeof(w->image), errp, "%s/%.24s%s.save", dir, key, i ? "-b" : "") &&
+           cl_path_fmt(w->console, sizeof(w->console), errp, "%s/%s.console", dir, name) &&
+           cl_path_fmt(w->sock, sizeof(w->sock), errp, "%s/s/%s.qga", c->state_dir, name);
 }
 
 static void *spare_main(void *arg)
@@ -270,7 +270,7 @@ static bool adopt_spare(cl_run_ctx *c, virDomainPtr dom, const warm_variant *w, 
     gethostname(host, sizeof(host) - 1);
     c->dom = dom;
     snprintf(c->domname, sizeof(c->domname), "%s", w->name);
-    snprintf(c->sock, sizeof(c->sock), "%s", w->sock);
+    memcpy(c->sock, w->sock, sizeof(c->sock));
     if (!cl_saved_claim(dom, c->run_id, (long)getpid(), host, errp))
         return false;
     /* The run directory's console.log becomes the spare's console file (a second name for
@@ -306,12 +306,13 @@ bool cl_run_warm_start(cl_run_ctx *c, const cl_domxml_opts *dx, const char *faul
     char key[65];
     cl_sha256_buf(keytext, strlen(keytext), key);
     char dir[PATH_MAX], lockp[PATH_MAX + 64], serial[40], spare_id[48];
-    snprintf(dir, sizeof(dir), "%s/warm", c->state_dir);
-    if (!cl_mkdir_p(dir, CL_DIR_MODE_PASS, errp))
+    if (!cl_path_fmt(dir, sizeof(dir), errp, "%s/warm", c->state_dir) || !cl_mkdir_p(dir, CL_DIR_MODE_PASS, errp))
         return false;
     for (int i = 0; i < 2; i++)
-        variant_init(&variants[i], c, dir, key, i);
-    snprintf(lockp, sizeof(lockp), "%s/%.24s.lock", dir, key);
+        if (!variant_init(&variants[i], c, dir, key, i, errp))
+            return false;
+    if (!cl_path_fmt(lockp, sizeof(lockp), errp, "%s/%.24s.lock", dir, key))
+        return false;
     snprintf(serial, sizeof(serial), "warm-%.16s", key);
     snprintf(spare_id, sizeof(spare_id), "spare-%.24s", key);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,4 +300,19 @@ bool cl_path_world_reachable(const char *path, bool want_read, char *blocker, si
         }
     }
     return true;
+}
+
+bool cl_path_fmt(char *buf, size_t len, cl_error **errp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < len)
+        return true;
+    cl_error_set(errp, CL_ERR_INVAL, "path too long (%d bytes, at most %zu): '%.120s...'", n, len ? len - 1 : 0,
+                 len ? buf : "");
+    if (len)
+        buf[0] = '\0';
+    return false;
 }

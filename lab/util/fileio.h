@@ -44,6 +44,10 @@ bool cl_file_write_atomic(const char *path, const void *data, size_t len, cl_err
 /* mkdir -p with mode for every created component. */
 bool cl_mkdir_p(const char *path, unsigned mode, cl_error **errp);
 
+/* Formats a path into buf; false (CL_ERR_INVAL, "path too long: ...") when it does not fit,
+ * so that a long state or results directory is refused rather than silently cut. */
+bool cl_path_fmt(char *buf, size_t len, cl_error **errp, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* Removes a directory tree (no symlink is followed). Missing is not an error. */
 bool cl_rm_rf(const char *path, cl_error **errp);
 

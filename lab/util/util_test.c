@@ -154,6 +154,20 @@ static void test_proc(void)
     CHECK(cl_proc_start_time(0x3fffffff) == 0);
 }
 
+static void test_path_fmt(void)
+{
+    char b[16];
+    cl_error *err = NULL;
+    CHECK(cl_path_fmt(b, sizeof(b), &err, "%s/%s", "abc", "defghijklmn") && !strcmp(b, "abc/defghijklmn"));
+    CHECK(!err);
+    /* One byte over: refused, named, and nothing half-written left in the buffer. */
+    CHECK(!cl_path_fmt(b, sizeof(b), &err, "%s/%s", "abc", "defghijklmno"));
+    CHECK(err && err->code == CL_ERR_INVAL && strstr(err->msg, "path too long") && strstr(err->msg, "abc/defghijklm"));
+    CHECK(b[0] == '\0');
+    cl_error_free(err);
+    CHECK(!cl_path_fmt(b, sizeof(b), NULL, "%s", "0123456789abcdefg"));
+}
+
 int main(void)
 {
     RUN_TEST(test_files);
@@ -161,5 +175,6 @@ int main(void)
     RUN_TEST(test_buf);
     RUN_TEST(test_errors);
     RUN_TEST(test_proc);
+    RUN_TEST(test_path_fmt);
     TEST_EXIT();
 }
