@@ -181,7 +181,7 @@ int cl_inspect_linux(cl_reader *r, json_object **out, cl_error **errp)
     if (ks) {
         cl_error *err = NULL;
         if (!(kw = cl_kwalk_load(&d->kmem, ks, &err)))
-            snprintf(kw_why, sizeof(kw_why), "%s", err ? err->msg : "unknown");
+            snprintf(kw_why, sizeof(kw_why), "%.*s", (int)sizeof(kw_why) - 1, err ? err->msg : "unknown");
         cl_error_free(err);
     }
     json_object_object_add(lx, "cpus", cpus_json(d, ks, kw, kw_why));

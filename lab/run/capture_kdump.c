@@ -18,7 +18,7 @@ const char *cl_run_kdump_standard(cl_run_ctx *c, json_object **conv)
         /* The file is still QEMU's, complete and readable by crash and `crashlab inspect`:
          * keep it, and name it for what it is. */
         char w[1024];
-        snprintf(w, sizeof(w), "dump: QEMU's flattened kdump file is kept as written (drgn cannot open it): %s",
+        snprintf(w, sizeof(w), "dump: QEMU's flattened kdump file is kept as written (drgn cannot open it): %.900s",
                  err->msg);
         json_object_array_add(c->warnings, json_object_new_string(w));
         return "kdump-zlib-flattened";

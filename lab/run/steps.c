@@ -62,7 +62,7 @@ static bool agent_failed(cl_run_ctx *c, const char *what, cl_error *err)
     }
     if (w == 2) {
         c->obs.infra = true;
-        snprintf(c->reason, sizeof(c->reason), "%s: the QEMU process went away (%s)", what, err ? err->msg : "");
+        snprintf(c->reason, sizeof(c->reason), "%s: the QEMU process went away (%.900s)", what, err ? err->msg : "");
         return false;
     }
     if (c->triggered && err && (err->code == CL_ERR_TIMEOUT || err->code == CL_ERR_AGENT)) {
@@ -71,7 +71,7 @@ static bool agent_failed(cl_run_ctx *c, const char *what, cl_error *err)
         return true;
     }
     c->obs.infra = true;
-    snprintf(c->reason, sizeof(c->reason), "%s: %s", what, err ? err->msg : "agent failure");
+    snprintf(c->reason, sizeof(c->reason), "%s: %.900s", what, err ? err->msg : "agent failure");
     return false;
 }
 

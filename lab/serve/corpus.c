@@ -255,7 +255,7 @@ bool cl_corpus_build(const cl_runs *runs, const char *out_dir, size_t *count, cl
             snprintf(src, sizeof(src), "%s/%s", e->dir, cl_json_str(l, "source_dump", ""));
             CL_AUTOPTR(cl_error) herr = NULL;
             if (!cl_sha256_file(src, sha, &size, &herr)) {
-                snprintf(why, sizeof(why), "%s", herr->msg);
+                snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, herr->msg);
             } else if (strcmp(sha, cl_json_str(l, "sha256", "")) || (int64_t)size != cl_json_int(l, "size", -1)) {
                 snprintf(why, sizeof(why), "the dump no longer matches the sha256/size its run recorded");
             } else {

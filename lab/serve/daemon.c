@@ -224,9 +224,15 @@ static bool setup(cl_daemon *d, const char *state_opt, const char *hosts_file, c
         if (!cl_mkdir_p(results, CL_DIR_MODE_PASS, errp) || !realpath(results, d->results))
             return cl_error_set(errp, CL_ERR_IO, "serve: cannot use results directory '%s'", results);
     } else {
-        snprintf(d->results, sizeof(d->results), "%s/results", d->state);
+        if (!cl_path_fmt(d->results, sizeof(d->results), errp, "%s/results", d->state))
+            return false;
     }
-    snprintf(d->attempts_dir, sizeof(d->attempts_dir), "%s/.attempts", d->results);
+    /* Slots, logs and run directories live under these: leave room for their names. */
+    if (strlen(d->state) > PATH_MAX - 256 || strlen(d->results) > PATH_MAX - 256)
+        return cl_error_set(errp, CL_ERR_INVAL, "serve: state or results directory path too long (at most %d bytes)",
+                            PATH_MAX - 256);
+    if (!cl_path_fmt(d->attempts_dir, sizeof(d->attempts_dir), errp, "%s/.attempts", d->results))
+        return false;
     char logs[PATH_MAX + 8];
     snprintf(logs, sizeof(logs), "%s/logs", d->state);
     if (!cl_mkdir_p(d->attempts_dir, CL_DIR_MODE_PASS, errp) || !cl_mkdir_p(logs, 0700, errp))

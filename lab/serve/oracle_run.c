@@ -46,8 +46,7 @@ bool cl_oracle_builtin(const char *name, char *tmpl, size_t len, cl_error **errp
     }
     snprintf(dirs[nd++], sizeof(dirs[0]), "/usr/share/crashlab/oracle");
     for (size_t i = 0; i < nd; i++) {
-        snprintf(script, sizeof(script), "%s/%s_oracle.py", dirs[i], name);
-        if (!is_file(script))
+        if (!cl_path_fmt(script, sizeof(script), NULL, "%s/%s_oracle.py", dirs[i], name) || !is_file(script))
             continue;
         char real[PATH_MAX];
         if (!realpath(script, real))

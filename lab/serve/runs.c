@@ -120,10 +120,11 @@ bool cl_runs_collect(char *const *paths, size_t npaths, cl_runs *out, cl_error *
         bool ok = true;
         for (size_t k = 0; k < nn; k++) {
             char sub[PATH_MAX + 256];
-            snprintf(sub, sizeof(sub), "%s/%s", abs, names[k]);
-            snprintf(probe, sizeof(probe), "%s/result.json", sub);
             struct stat st;
-            if (ok && names[k] && stat(sub, &st) == 0 && S_ISDIR(st.st_mode) && access(probe, F_OK) == 0)
+            /* A name too long for a path is no run directory of ours: skipped. */
+            bool fits = names[k] && cl_path_fmt(sub, sizeof(sub), NULL, "%s/%s", abs, names[k]) &&
+                        cl_path_fmt(probe, sizeof(probe), NULL, "%s/result.json", sub);
+            if (ok && fits && stat(sub, &st) == 0 && S_ISDIR(st.st_mode) && access(probe, F_OK) == 0)
                 ok = add_run(&r, sub, errp);
             free(names[k]);
         }

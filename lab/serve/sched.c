@@ -26,7 +26,9 @@
 
 void cl_sched_slot_dir(const cl_daemon *d, const char *host, int slot, char *out, size_t outlen)
 {
-    snprintf(out, outlen, "%s/slots/%s-%d", d->state, host, slot);
+    /* The state directory's length is checked when the daemon starts (serve's setup). */
+    if (!cl_path_fmt(out, outlen, NULL, "%s/slots/%s-%d", d->state, host, slot))
+        out[0] = '\0';
 }
 
 static double wall_now(void)
@@ -359,8 +361,12 @@ static bool publish(cl_daemon *d, cl_job *j)
     if (!j->run_id)
         return true;   /* never started (cancelled while queued, too big for every host) */
     char from[PATH_MAX], to[PATH_MAX];
-    snprintf(from, sizeof(from), "%s/%s", d->attempts_dir, j->run_id);
-    snprintf(to, sizeof(to), "%s/%s", d->results, j->run_id);
+    CL_AUTOPTR(cl_error) perr = NULL;
+    if (!cl_path_fmt(from, sizeof(from), &perr, "%s/%s", d->attempts_dir, j->run_id) ||
+        !cl_path_fmt(to, sizeof(to), &perr, "%s/%s", d->results, j->run_id)) {
+        cl_daemon_log(d, "job %lld: %s", (long long)j->id, perr->msg);
+        return false;
+    }
     struct stat st;
     if (stat(to, &st) == 0 && S_ISDIR(st.st_mode) && stat(from, &st) < 0) {
         /* Published by an earlier settle whose queue write failed. */
@@ -416,12 +422,14 @@ bool cl_sched_settle(cl_daemon *d, cl_job *j, int exit_code)
     /* The attempt's result: still among the attempts, or already published by a settle
      * whose queue write failed. */
     char rdir[PATH_MAX];
-    snprintf(rdir, sizeof(rdir), "%s/%s", d->attempts_dir, j->run_id ? j->run_id : "?");
     struct stat st;
-    if (j->run_id && stat(rdir, &st) < 0)
-        snprintf(rdir, sizeof(rdir), "%s/%s", d->results, j->run_id);
+    /* A path too long reads as no result: the settle records the exit status alone. */
+    if (!cl_path_fmt(rdir, sizeof(rdir), NULL, "%s/%s", d->attempts_dir, j->run_id ? j->run_id : "?") ||
+        (j->run_id && stat(rdir, &st) < 0 && !cl_path_fmt(rdir, sizeof(rdir), NULL, "%s/%s", d->results, j->run_id)))
+        rdir[0] = '\0';
     char verdict[32] = "", expected[32] = "", reason[1024] = "";
-    cl_job_read_result(rdir, verdict, sizeof(verdict), expected, sizeof(expected), reason, sizeof(reason));
+    if (rdir[0])
+        cl_job_read_result(rdir, verdict, sizeof(verdict), expected, sizeof(expected), reason, sizeof(reason));
     cl_settle_in in = { .exit_code = exit_code, .verdict = verdict, .expected = expected, .run_reason = reason,
                         .job_id = j->id, .attempt = j->attempts, .max_attempts = j->max_attempts,
                         .cancel_requested = j->cancel_requested, .stopping = d->stopping, .backoff = d->backoff };

@@ -154,7 +154,8 @@ json_object *cl_win_kimage_json(const cl_win_kimage *k)
         json_object_object_add(o, "why", json_object_new_string(k->why));
         return o;
     }
-    char key[128];
+    /* Room for the longest names the dump can hold (name 95, PDB base name 255), twice. */
+    char key[2 * sizeof(k->pdb_name) + 64];
     json_object_object_add(o, "name", json_object_new_string(k->name[0] ? k->name : "ntoskrnl.exe"));
     json_object_object_add(o, "source", json_object_new_string(k->source));
     json_object_object_add(o, "base", cl_json_hex(k->base));

@@ -155,9 +155,27 @@ static void test_hostile(void)
     CHECK(!k.have_pdb && k.why[0]);
 }
 
+/* The longest PDB name a record can hold gives a whole symbol key, not a cut one. */
+static void test_long_pdb_name(void)
+{
+    static dumpfile f;
+    build(&f);
+    cl_win_kimage k;
+    read_it(&f, &k);
+    memset(k.pdb_name, 'p', sizeof(k.pdb_name) - 1);
+    k.pdb_name[sizeof(k.pdb_name) - 1] = '\0';
+    json_object *o = cl_win_kimage_json(&k);
+    const char *key = json_object_get_string(json_object_object_get(json_object_object_get(o, "pdb"), "symbol_key"));
+    size_t want = 2 * (sizeof(k.pdb_name) - 1) + 2 + 32 + 1;   /* name/GUID+age/name */
+    CHECK(key && strlen(key) == want);
+    CHECK(key && key[strlen(key) - 1] == 'p');
+    json_object_put(o);
+}
+
 int main(void)
 {
     RUN_TEST(test_good);
+    RUN_TEST(test_long_pdb_name);
     RUN_TEST(test_hostile);
     TEST_EXIT();
 }
