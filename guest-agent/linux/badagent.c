@@ -15,7 +15,7 @@
  * Modes that keep the protocol and lie about files: a working agent (guest-exec runs the
  * command, guest-file-* work on real files, so a scenario installs and fires its fault for
  * real) except that `labagent collect`, asked after the crash, names a dump that is not
- * what it claims:
+ * what it claims (listed with kind "file", as the real labagent lists a Linux dump):
  *   lie-path      the dump is at "../../etc/passwd" (guest-file-read serves that file)
  *   lie-size      the dump is 100 GB
  *   lie-grow      the dump is 4096 bytes, but guest-file-read never reaches eof
@@ -198,11 +198,11 @@ static void collect_lie(const char *mode, char *out, size_t outlen)
 {
     const char *sha = "0000000000000000000000000000000000000000000000000000000000000000";
     if (!strcmp(mode, "lie-path"))
-        snprintf(out, outlen, "{\"ok\":true,\"command\":\"collect\",\"dumps\":[{\"kind\":\"kdump\",\"path\":\"../../etc/passwd\",\"size\":64,\"sha256\":\"%s\"}]}\n", sha);
+        snprintf(out, outlen, "{\"ok\":true,\"command\":\"collect\",\"dumps\":[{\"kind\":\"file\",\"path\":\"../../etc/passwd\",\"size\":64,\"sha256\":\"%s\"}]}\n", sha);
     else if (!strcmp(mode, "lie-size"))
-        snprintf(out, outlen, "{\"ok\":true,\"command\":\"collect\",\"dumps\":[{\"kind\":\"kdump\",\"path\":\"/var/crash/dump.bin\",\"size\":107374182400,\"sha256\":\"%s\"}]}\n", sha);
+        snprintf(out, outlen, "{\"ok\":true,\"command\":\"collect\",\"dumps\":[{\"kind\":\"file\",\"path\":\"/var/crash/dump.bin\",\"size\":107374182400,\"sha256\":\"%s\"}]}\n", sha);
     else
-        snprintf(out, outlen, "{\"ok\":true,\"command\":\"collect\",\"dumps\":[{\"kind\":\"kdump\",\"path\":\"/var/crash/dump.bin\",\"size\":4096,\"sha256\":\"%s\"}]}\n", sha);
+        snprintf(out, outlen, "{\"ok\":true,\"command\":\"collect\",\"dumps\":[{\"kind\":\"file\",\"path\":\"/var/crash/dump.bin\",\"size\":4096,\"sha256\":\"%s\"}]}\n", sha);
 }
 
 static void do_exec(const char *mode, const char *line)
