@@ -22,8 +22,7 @@ void cl_kdump_free(cl_kdump *k)
     if (!k)
         return;
     cl_reader_free(k->flat);
-    free(k->bitmap2);
-    free(k->rank);
+    cl_pagemap_free(&k->map);
     free(k->cbuf);
     cl_linux_notes_clear(&k->lnotes);
     cl_dump_notes_clear(&k->notes);
@@ -47,13 +46,9 @@ static bool open_flattened(cl_kdump *k, cl_error **errp)
 
 static bool desc_read(cl_kdump *k, uint64_t pfn, kdump_page_desc *d, cl_error **errp)
 {
-    if (pfn / 8 >= k->bitmap_bytes || !(k->bitmap2[pfn / 8] >> (pfn % 8) & 1))
+    if (!cl_pagemap_test(&k->map, pfn))
         return cl_error_set(errp, CL_ERR_INVAL, "kdump: page 0x%llx is not in the dump", (unsigned long long)pfn);
-    uint64_t byte = pfn / 8;
-    uint64_t rank = k->rank[byte / 512];
-    for (uint64_t i = byte / 512 * 512; i < byte; i++)
-        rank += (uint64_t)__builtin_popcount(k->bitmap2[i]);
-    rank += (uint64_t)__builtin_popcount(k->bitmap2[byte] & ((1u << (pfn % 8)) - 1));
+    uint64_t rank = cl_pagemap_rank(&k->map, pfn);
     unsigned char b[sizeof(kdump_page_desc)];
     if (!cl_reader_read(k->r, k->desc_offset + rank * sizeof(b), sizeof(b), b, errp))
         return false;
@@ -124,26 +119,7 @@ static bool kdump_next_page(void *ctx, uint64_t pfn, uint64_t *next)
     cl_kdump *k = ctx;
     uint64_t size = cl_reader_size(k->r);
     uint64_t descs = k->desc_offset < size ? (size - k->desc_offset) / sizeof(kdump_page_desc) : 0;
-    uint64_t first = pfn / 8;
-    if (first >= k->bitmap_bytes)
-        return false;
-    uint64_t rank = k->rank[first / 512];
-    for (uint64_t i = first / 512 * 512; i < first; i++)
-        rank += (uint64_t)__builtin_popcount(k->bitmap2[i]);
-    for (uint64_t byte = first; byte < k->bitmap_bytes && rank < descs; byte++) {
-        unsigned v = k->bitmap2[byte];
-        if (byte == first) {
-            rank += (uint64_t)__builtin_popcount(v & ((1u << (pfn % 8)) - 1));
-            v &= ~((1u << (pfn % 8)) - 1) & 0xffu;
-        }
-        if (v) {
-            if (rank >= descs)
-                return false;
-            *next = byte * 8 + (uint64_t)__builtin_ctz(v);
-            return true;
-        }
-    }
-    return false;
+    return cl_pagemap_next_held(&k->map, pfn, descs, next);
 }
 
 static void read_sub_header(cl_kdump *k)
@@ -224,12 +200,11 @@ static void read_bitmap(cl_kdump *k, uint32_t sub_hdr_size, uint32_t bitmap_bloc
     cl_error *err = NULL;
     uint64_t bitmap_off = (uint64_t)(1 + (uint64_t)sub_hdr_size) * k->block_size;
     uint64_t total = (uint64_t)bitmap_blocks * k->block_size;
-    k->bitmap_bytes = total / 2;
+    uint64_t bitmap_bytes = total / 2;
     /* In a flattened file the view may span holes no record fills: size by real data. */
     if (cl_reader_has(k->r, bitmap_off, total) && total > cl_reader_backed(k->r)) {
         cl_dump_warn(&k->notes, "kdump: bitmaps of %llu bytes are larger than the data the file holds",
                      (unsigned long long)total);
-        k->bitmap_bytes = 0;
         return;
     }
     if (!cl_reader_has(k->r, bitmap_off, total) || total == 0) {
@@ -238,27 +213,20 @@ static void read_bitmap(cl_kdump *k, uint32_t sub_hdr_size, uint32_t bitmap_bloc
                               (unsigned long long)total, (unsigned long long)bitmap_off);
         else
             cl_dump_warn(&k->notes, "kdump: no page bitmap");
-        k->bitmap_bytes = 0;
         return;
     }
-    k->bitmap2 = malloc(k->bitmap_bytes ? k->bitmap_bytes : 1);
-    k->rank = calloc(k->bitmap_bytes / 512 + 1, sizeof(uint64_t));
-    if (!k->bitmap2 || !k->rank) {
-        cl_dump_warn(&k->notes, "kdump: cannot allocate the %llu-byte bitmap", (unsigned long long)k->bitmap_bytes);
-        k->bitmap_bytes = 0;
+    /* Bounded above: the bitmaps are in the file. */
+    if (!cl_pagemap_init(&k->map, bitmap_bytes * 8, bitmap_bytes, NULL)) {
+        cl_dump_warn(&k->notes, "kdump: cannot allocate the %llu-byte bitmap", (unsigned long long)bitmap_bytes);
         return;
     }
-    if (!cl_reader_read(k->r, bitmap_off + k->bitmap_bytes, k->bitmap_bytes, k->bitmap2, &err)) {
+    /* The second bitmap: the pages dumped. */
+    if (!cl_reader_read(k->r, bitmap_off + bitmap_bytes, bitmap_bytes, k->map.bits, &err)) {
         cl_dump_note_error(&k->notes, &err, "kdump: bitmap");
-        k->bitmap_bytes = 0;
+        cl_pagemap_free(&k->map);
         return;
     }
-    uint64_t set = 0;
-    for (uint64_t i = 0; i < k->bitmap_bytes; i++) {
-        if (i % 512 == 0)
-            k->rank[i / 512] = set;
-        set += (uint64_t)__builtin_popcount(k->bitmap2[i]);
-    }
+    uint64_t set = cl_pagemap_seal(&k->map);
     k->dumped_pages = set;
     k->desc_offset = bitmap_off + total;
     if (set > (UINT64_MAX - k->desc_offset) / sizeof(kdump_page_desc) ||
@@ -323,7 +291,7 @@ cl_kdump *cl_kdump_open(cl_reader *r, cl_error **errp)
     read_sub_header(k);
     read_bitmap(k, sub_hdr_size, bitmap_blocks);
     if (k->block_size != CL_PAGE_SIZE)
-        k->bitmap_bytes = 0; /* header fields only */
+        cl_pagemap_free(&k->map); /* header fields only */
     k->cbuf = malloc(k->block_size);
     if (!k->cbuf) {
         cl_error_set(errp, CL_ERR_NOMEM, "kdump: cannot allocate a page buffer");

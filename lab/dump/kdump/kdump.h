@@ -8,6 +8,7 @@
 
 #include "dump/linux/lnotes.h"
 #include "dump/notes.h"
+#include "dump/pagemap.h"
 #include "dump/physmem.h"
 #include "dump/reader.h"
 
@@ -25,9 +26,7 @@ typedef struct {
     uint32_t nr_cpus;
     uint64_t phys_base;
     uint64_t max_mapnr;
-    uint64_t bitmap_bytes;  /* each of the two bitmaps */
-    unsigned char *bitmap2; /* dumped pages */
-    uint64_t *rank;         /* set bits in bitmap2 before each 4096-bit block */
+    cl_pagemap map;         /* the second bitmap: dumped pages */
     uint64_t dumped_pages;
     uint64_t desc_offset;
     uint32_t compressions_seen; /* DUMP_DH_COMPRESSED_* flags met while reading */

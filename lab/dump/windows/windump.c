@@ -51,8 +51,7 @@ void cl_windump_free(cl_windump *d)
     if (!d)
         return;
     free(d->runs);
-    free(d->bitmap);
-    free(d->bitmap_rank);
+    cl_pagemap_free(&d->map);
     free(d->modules);
     cl_dump_notes_clear(&d->notes);
     free(d);
@@ -210,25 +209,15 @@ static bool parse_bitmap(cl_windump *d)
                      (unsigned long long)d->bmp_first_page);
         return false;
     }
-    d->bitmap = malloc(bytes ? bytes : 1);
-    uint64_t blocks = bytes / 512 + 1;
-    d->bitmap_rank = calloc(blocks, sizeof(uint64_t));
-    if (!d->bitmap || !d->bitmap_rank) {
+    if (!cl_pagemap_init(&d->map, d->bmp_pages, bytes, NULL)) {
         cl_dump_warn(&d->notes, "windows: cannot allocate the page bitmap (%llu bytes)", (unsigned long long)bytes);
         return false;
     }
-    if (!cl_reader_read(d->r, bitmap_off, bytes, d->bitmap, &err)) {
+    if (!cl_reader_read(d->r, bitmap_off, bytes, d->map.bits, &err)) {
         cl_dump_note_error(&d->notes, &err, "windows: bitmap");
         return false;
     }
-    if (d->bmp_pages % 8)
-        d->bitmap[bytes - 1] &= (unsigned char)((1u << (d->bmp_pages % 8)) - 1);
-    uint64_t set = 0;
-    for (uint64_t i = 0; i < bytes; i++) {
-        if (i % 512 == 0)
-            d->bitmap_rank[i / 512] = set;
-        set += (uint64_t)__builtin_popcount(d->bitmap[i]);
-    }
+    uint64_t set = cl_pagemap_seal(&d->map);
     if (set != d->bmp_present_pages)
         cl_dump_warn(&d->notes, "windows: bitmap has %llu pages set but TotalPresentPages says %llu",
                      (unsigned long long)set, (unsigned long long)d->bmp_present_pages);
@@ -397,21 +386,12 @@ cl_windump *cl_windump_open(cl_reader *r, cl_error **errp)
     return cl_steal_pointer(&d);
 }
 
-static bool bitmap_test(const cl_windump *d, uint64_t pfn)
-{
-    return pfn < d->bmp_pages && (d->bitmap[pfn / 8] >> (pfn % 8) & 1);
-}
-
 bool cl_windump_read_page(cl_windump *d, uint64_t pfn, void *page, cl_error **errp)
 {
     if (d->have_bitmap) {
-        if (!bitmap_test(d, pfn))
+        if (!cl_pagemap_test(&d->map, pfn))
             return cl_error_set(errp, CL_ERR_INVAL, "windows: page 0x%llx is not in the dump", (unsigned long long)pfn);
-        uint64_t byte = pfn / 8;
-        uint64_t rank = d->bitmap_rank[byte / 512];
-        for (uint64_t i = byte / 512 * 512; i < byte; i++)
-            rank += (uint64_t)__builtin_popcount(d->bitmap[i]);
-        rank += (uint64_t)__builtin_popcount(d->bitmap[byte] & ((1u << (pfn % 8)) - 1));
+        uint64_t rank = cl_pagemap_rank(&d->map, pfn);
         if (rank > (UINT64_MAX - d->bmp_first_page) / WIN_PAGE_SIZE)
             return cl_error_set(errp, CL_ERR_CORRUPT, "windows: page 0x%llx offset overflows", (unsigned long long)pfn);
         return cl_reader_read(d->r, d->bmp_first_page + rank * WIN_PAGE_SIZE, WIN_PAGE_SIZE, page, errp);
@@ -428,8 +408,8 @@ bool cl_windump_read_page(cl_windump *d, uint64_t pfn, void *page, cl_error **er
 void cl_windump_each_page(cl_windump *d, bool (*fn)(void *ctx, uint64_t pfn), void *ctx)
 {
     if (d->have_bitmap) {
-        for (uint64_t p = 0; p < d->bmp_pages; p++)
-            if (bitmap_test(d, p) && !fn(ctx, p))
+        for (uint64_t p = 0; cl_pagemap_next(&d->map, p, &p); p++)
+            if (!fn(ctx, p))
                 return;
         return;
     }
@@ -462,29 +442,7 @@ static bool win_next_page(void *ctx, uint64_t pfn, uint64_t *next)
     uint64_t size = cl_reader_size(d->r);
     if (d->have_bitmap) {
         uint64_t in_file = d->bmp_first_page < size ? (size - d->bmp_first_page) / WIN_PAGE_SIZE : 0;
-        uint64_t byte = pfn / 8, rank = 0;
-        if (byte < (d->bmp_pages + 7) / 8) {
-            rank = d->bitmap_rank[byte / 512];
-            for (uint64_t i = byte / 512 * 512; i < byte; i++)
-                rank += (uint64_t)__builtin_popcount(d->bitmap[i]);
-        }
-        if (rank >= in_file)
-            return false;
-        for (uint64_t p = byte * 8; p < d->bmp_pages; p++) {
-            if (!(p % 8) && !d->bitmap[p / 8]) {
-                p += 7;
-                continue;
-            }
-            if (bitmap_test(d, p)) {
-                if (p >= pfn) {
-                    *next = p;
-                    return true;
-                }
-                if (++rank >= in_file)
-                    return false;
-            }
-        }
-        return false;
+        return cl_pagemap_next_held(&d->map, pfn, in_file, next);
     }
     bool found = false;
     for (size_t i = 0; i < d->nruns; i++) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "dump/notes.h"
+#include "dump/pagemap.h"
 #include "dump/physmem.h"
 #include "dump/reader.h"
 
@@ -67,8 +68,7 @@ typedef struct cl_windump {
     uint64_t bmp_first_page;
     uint64_t bmp_present_pages;
     uint64_t bmp_pages;
-    unsigned char *bitmap;   /* (bmp_pages + 7) / 8 bytes */
-    uint64_t *bitmap_rank;   /* set bits before each 4096-bit block */
+    cl_pagemap map;          /* bmp_pages pages */
 
     /* triage dumps */
     bool have_triage;

@@ -28,6 +28,7 @@
 
 #include "dump/kdump/format.h"
 #include "dump/le.h"
+#include "dump/pagemap.h"
 #include "util/autoptr.h"
 
 #define CHUNK_PAGES 256u
@@ -284,16 +285,17 @@ static bool write_headers(int fd, const cl_kw_params *p, uint64_t max_mapnr, uin
     if (!pwrite_all(fd, &h, sizeof(h), 0, errp) || !pwrite_all(fd, &s, sizeof(s), CL_KW_PAGE, errp) ||
         (p->notes_len && !pwrite_all(fd, p->notes, p->notes_len, CL_KW_PAGE + sizeof(s), errp)))
         return false;
-    unsigned char *bm = calloc(1, bitmap_len);
-    if (!bm)
+    cl_pagemap bm;
+    if (!cl_pagemap_init(&bm, bitmap_len * 8, bitmap_len, NULL))
         return cl_error_set(errp, CL_ERR_NOMEM, "kdump-write: cannot allocate a %llu-byte bitmap",
                             (unsigned long long)bitmap_len);
+    /* The ranges end at max_mapnr (check_params), inside the map. */
     for (size_t i = 0; i < p->nranges; i++)
         for (uint64_t pfn = p->ranges[i].gpa / CL_KW_PAGE; pfn < (p->ranges[i].gpa + p->ranges[i].len) / CL_KW_PAGE; pfn++)
-            bm[pfn / 8] |= (unsigned char)(1u << (pfn % 8));
+            cl_pagemap_set(&bm, pfn);
     uint64_t off = (uint64_t)(1 + sub_hdr_size) * CL_KW_PAGE;
-    bool ok = pwrite_all(fd, bm, bitmap_len, off, errp) && pwrite_all(fd, bm, bitmap_len, off + bitmap_len, errp);
-    free(bm);
+    bool ok = pwrite_all(fd, bm.bits, bitmap_len, off, errp) && pwrite_all(fd, bm.bits, bitmap_len, off + bitmap_len, errp);
+    cl_pagemap_free(&bm);
     return ok;
 }
 
