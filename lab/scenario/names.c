@@ -1,4 +1,5 @@
 /* names.c - enum names of a scenario and the kernel command line its faults need. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,21 @@ const char *cl_profile_to_string(cl_profile p)
 const char *cl_dump_format_to_string(cl_dump_format f)
 {
     return (unsigned)f < CL_DUMPFMT_LAST ? cl_dump_format_names[f] : "unknown";
+}
+
+const char *cl_dump_format_list(char *buf, size_t len)
+{
+    size_t at = 0;
+    if (!len)
+        return buf;
+    buf[0] = 0;
+    for (int i = 0; i < CL_DUMPFMT_LAST && at < len; i++) {
+        int n = snprintf(buf + at, len - at, "%s%s", i ? ", " : "", cl_dump_format_names[i]);
+        if (n < 0)
+            break;
+        at += (size_t)n;
+    }
+    return buf;
 }
 
 bool cl_dump_format_is_lab(cl_dump_format f)

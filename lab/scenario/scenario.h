@@ -164,6 +164,9 @@ const char *cl_verdict_to_string(cl_verdict v);
 bool cl_verdict_from_string(const char *s, cl_verdict *v);
 const char *cl_profile_to_string(cl_profile p);
 const char *cl_dump_format_to_string(cl_dump_format f);  /* "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none", "kdump-lzo" */
+/* "kdump-zlib, elf, ..." from the names table into buf (cut short, still terminated, when len is
+ * too small), for the messages that list the choices; returns buf. */
+const char *cl_dump_format_list(char *buf, size_t len);
 /* True for the formats the lab's own writer produces (kdump-lzo, kdump-zstd): Linux only. */
 bool cl_dump_format_is_lab(cl_dump_format f);
 const char *cl_step_kind_to_string(cl_step_kind k);

@@ -273,6 +273,9 @@ static void test_names(void)
     CHECK_STR(cl_verdict_to_string(CL_VERDICT_LAST), "unknown");
     CHECK_STR(cl_profile_to_string(CL_PROFILE_WINDOWS), "windows");
     CHECK_STR(cl_dump_format_to_string(CL_DUMPFMT_KDUMP_ZLIB), "kdump-zlib");
+    char list[128], tiny[6];
+    CHECK_STR(cl_dump_format_list(list, sizeof(list)), "kdump-zlib, elf, win-dmp, kdump-zstd, none, kdump-lzo");
+    CHECK_STR(cl_dump_format_list(tiny, sizeof(tiny)), "kdump");
     CHECK_STR(cl_dump_format_to_string(CL_DUMPFMT_WIN_DMP), "win-dmp");
     CHECK_STR(cl_step_kind_to_string(CL_STEP_NMI), "nmi");
     CHECK_STR(cl_firmware_to_string(CL_FIRMWARE_UEFI), "uefi");

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "matrix.h"
+#include "scenario/scenario.h"
 #include "scenario/ytree.h"
 #include "util/fileio.h"
 
@@ -125,14 +126,15 @@ bool cl_matrix_expand_text(const char *name, const char *text, size_t len, json_
             if (strcmp(start.v[i].value, "cold") && strcmp(start.v[i].value, "warm"))
                 return cl_error_set(errp, CL_ERR_INVAL, "%s: start '%s' is not one of cold, warm", name, start.v[i].value);
     }
-    static const char *const dumps[] = { "kdump-zlib", "elf", "win-dmp", "kdump-zstd", "none", "kdump-lzo", NULL };
     static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
     for (size_t i = 0; i < dump.n; i++) {
         bool ok = false;
-        for (const char *const *k = dumps; *k && !ok; k++)
-            ok = !strcmp(dump.v[i].value, *k);
+        for (int f = 0; f < CL_DUMPFMT_LAST && !ok; f++)
+            ok = !strcmp(dump.v[i].value, cl_dump_format_to_string((cl_dump_format)f));
+        char names[128];
         if (!ok)
-            return cl_error_set(errp, CL_ERR_INVAL, "%s: dump format '%s' is not one of kdump-zlib, elf, win-dmp, kdump-zstd, none, kdump-lzo", name, dump.v[i].value);
+            return cl_error_set(errp, CL_ERR_INVAL, "%s: dump format '%s' is not one of %s", name, dump.v[i].value,
+                                cl_dump_format_list(names, sizeof(names)));
     }
     for (size_t i = 0; i < acc.n; i++) {
         bool ok = false;
