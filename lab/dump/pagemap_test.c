@@ -80,6 +80,12 @@ static void test_set_and_past_end(void)
     CHECK(!cl_pagemap_next_run(&m, 70, &p, &c));
     cl_pagemap_free(&m);
     CHECK(m.npages == 0 && !cl_pagemap_test(&m, 0));
+    /* Bits past the end written by a caller before seal are not pages either. */
+    CHECK(cl_pagemap_init(&m, 13, 2, NULL));
+    m.bits[1] = 0xe0; /* pages 13, 14, 15 */
+    CHECK(!cl_pagemap_next(&m, 0, &p) && !cl_pagemap_test(&m, 13));
+    CHECK(cl_pagemap_seal(&m) == 0);
+    cl_pagemap_free(&m);
 }
 
 static void test_shorter_than_claimed(void)
