@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "record.h"
+#include "util/buf.h"
 #include "util/fileio.h"
 #include "util/json.h"
 
@@ -53,6 +54,63 @@ static void add_file(cl_run_ctx *c, json_object *r, const char *key, const char 
     json_object_object_add(r, key, f);
 }
 
+/* QEMU 7.2 records only chardevs made with qemu_chr_new (-serial), not the agent's
+ * virtio-serial port: a guest that hears from qemu-ga does not replay. So a recorded run
+ * says nothing to its guest: the guest's init loads labfault.ko from the image and fires
+ * the scenario's one trigger (crashlab.selftest=FAULT:k=v,..., guest-agent/linux/init). */
+static char agentless_cmdline[4096];
+static bool agentless;
+
+bool cl_run_record_agentless(const cl_run_ctx *c)
+{
+    (void)c;
+    return agentless;
+}
+
+static bool selftest_word(const cl_run_ctx *c, cl_buf *b, cl_error **errp)
+{
+    const cl_step *trig = NULL;
+    for (size_t i = 0; i < c->s->nsteps; i++) {
+        const cl_step *st = &c->s->steps[i];
+        if (st->kind == CL_STEP_INSTALL) {
+            const char *base = strrchr(st->path, '/');
+            if (strcmp(base ? base + 1 : st->path, "labfault.ko"))
+                return cl_error_set(errp, CL_ERR_INVAL,
+                                    "record: step %zu (line %d) installs '%s': a recorded run cannot talk to its guest, "
+                                    "only the image's own labfault.ko can be loaded (from the guest's init)",
+                                    i + 1, st->line, st->path);
+            continue;
+        }
+        if (st->kind != CL_STEP_TRIGGER || trig)
+            return cl_error_set(errp, CL_ERR_INVAL,
+                                "record: step %zu (line %d) needs the guest agent; a recorded run fires one trigger "
+                                "from the guest's init and sends the guest nothing",
+                                i + 1, st->line);
+        trig = st;
+    }
+    if (!trig)
+        return cl_error_set(errp, CL_ERR_INVAL, "record: the scenario has no trigger step to fire");
+    char *argv[CL_SCENARIO_MAX_ARGS + 1];
+    char bufs[CL_SCENARIO_MAX_ARGS][160];
+    int n = cl_run_trigger_args(trig, argv, CL_SCENARIO_MAX_ARGS, bufs);
+    cl_buf_addf(b, " crashlab.selftest=%s", trig->fault->id);
+    for (int i = 0; i < n; i++) {
+        cl_buf_adds(b, i ? "," : ":");
+        for (const char *p = argv[i]; *p; p++) {
+            unsigned char ch = (unsigned char)*p;
+            if (ch == ' ' || ch == ',' || ch == '%')
+                cl_buf_addf(b, "%%%02X", ch);
+            else if (ch < 0x21 || ch == '"' || ch == '\\' || ch >= 0x7f)
+                return cl_error_set(errp, CL_ERR_INVAL,
+                                    "record: trigger parameter '%.60s' (line %d) holds a character the kernel command "
+                                    "line cannot carry", argv[i], trig->line);
+            else
+                cl_buf_add(b, p, 1);
+        }
+    }
+    return true;
+}
+
 bool cl_run_record_prepare(cl_run_ctx *c, cl_domxml_opts *dx, char *path, size_t pathlen, cl_error **errp)
 {
     if (!wanted(c))
@@ -86,6 +144,33 @@ bool cl_run_record_prepare(cl_run_ctx *c, cl_domxml_opts *dx, char *path, size_t
         }
         close(fd);
     }
+    if (c->s->profile == CL_PROFILE_LINUX) {
+        cl_buf b = { 0 };
+        cl_buf_adds(&b, dx->cmdline ? dx->cmdline : "");
+        if (!selftest_word(c, &b, errp)) {
+            cl_buf_reset(&b);
+            return false;
+        }
+        CL_AUTOFREE char *line = cl_buf_finish(&b, errp);
+        if (!line || strlen(line) >= 2048)
+            return line ? cl_error_set(errp, CL_ERR_INVAL, "record: the kernel command line would pass 2047 bytes") : false;
+        snprintf(agentless_cmdline, sizeof(agentless_cmdline), "%s", line);
+        /* The uuid is in the guest's SMBIOS tables: fixed (from the run id) so that a
+         * replay's guest sees the same bytes; libvirt would pick a random one. */
+        static char uuid[40];
+        char k[65];
+        cl_sha256_buf(c->run_id, strlen(c->run_id), k);
+        snprintf(uuid, sizeof(uuid), "%.8s-%.4s-4%.3s-8%.3s-%.12s", k, k + 8, k + 12, k + 15, k + 18);
+        if (!dx->uuid)
+            dx->uuid = uuid;
+        dx->cmdline = agentless_cmdline;
+        agentless = true;
+        /* ELF is what QEMU writes byte for byte the same from the same state: a replay's
+         * dump is then compared by sha256. */
+        if (!c->opts->dump_format)
+            c->s->dump_format = CL_DUMPFMT_ELF;
+        json_object_object_add(r, "fired_from", json_object_new_string("kernel command line (crashlab.selftest)"));
+    }
     dx->rr_file = path;
     json_object_object_add(r, "recorded", json_object_new_boolean(1));
     json_object_object_add(r, "mode", json_object_new_string("record"));
@@ -97,28 +182,40 @@ bool cl_run_record_prepare(cl_run_ctx *c, cl_domxml_opts *dx, char *path, size_t
     return true;
 }
 
+bool cl_record_query_icount(virDomainPtr dom, const char *want_mode, int64_t *icount, cl_error **errp)
+{
+    char *out = NULL;
+    if (virDomainQemuMonitorCommand(dom, "{\"execute\":\"query-replay\"}", &out, 0) < 0 || !out) {
+        free(out);
+        return cl_error_set(errp, CL_ERR_VIRT, "query-replay failed: %s", virGetLastErrorMessage());
+    }
+    /* QEMU's answer: {"return": {"mode": "record", "filename": ..., "icount": N}}. */
+    json_object *j = strlen(out) < 4096 ? json_tokener_parse(out) : NULL, *ret = NULL, *ic = NULL, *mode = NULL;
+    bool ok = j && json_object_object_get_ex(j, "return", &ret) && json_object_object_get_ex(ret, "icount", &ic) &&
+              json_object_is_type(ic, json_type_int) && json_object_object_get_ex(ret, "mode", &mode) &&
+              !strcmp(json_object_get_string(mode), want_mode);
+    if (ok)
+        *icount = json_object_get_int64(ic);
+    else
+        cl_error_set(errp, CL_ERR_VIRT, "unexpected query-replay answer '%.200s'", out);
+    json_object_put(j);
+    free(out);
+    return ok;
+}
+
 void cl_run_record_icount(cl_run_ctx *c)
 {
     json_object *r = NULL, *rec = NULL;
     if (!json_object_object_get_ex(c->res, "replay", &r) || !json_object_object_get_ex(r, "recorded", &rec) ||
         !json_object_get_boolean(rec) || !c->dom)
         return;
-    char *out = NULL;
-    if (virDomainQemuMonitorCommand(c->dom, "{\"execute\":\"query-replay\"}", &out, 0) < 0 || !out) {
-        warn(c, "record: query-replay failed: %s", virGetLastErrorMessage());
-        free(out);
-        return;
-    }
-    /* QEMU's answer: {"return": {"mode": "record", "filename": ..., "icount": N}}. */
-    json_object *j = strlen(out) < 4096 ? json_tokener_parse(out) : NULL, *ret = NULL, *ic = NULL, *mode = NULL;
-    if (j && json_object_object_get_ex(j, "return", &ret) && json_object_object_get_ex(ret, "icount", &ic) &&
-        json_object_is_type(ic, json_type_int) && json_object_object_get_ex(ret, "mode", &mode) &&
-        !strcmp(json_object_get_string(mode), "record"))
-        json_object_object_add(r, "icount", json_object_new_int64(json_object_get_int64(ic)));
+    int64_t ic = 0;
+    cl_error *err = NULL;
+    if (cl_record_query_icount(c->dom, "record", &ic, &err))
+        json_object_object_add(r, "icount", json_object_new_int64(ic));
     else
-        warn(c, "record: unexpected query-replay answer '%.200s'", out);
-    json_object_put(j);
-    free(out);
+        warn(c, "record: %s", err->msg);
+    cl_error_free(err);
 }
 
 void cl_run_record_finish(cl_run_ctx *c)

@@ -1,18 +1,33 @@
-/* replay.c - `crashlab replay RUN_DIR`: the first half of a replay (issue 17). A record log
- * replays only with the very inputs it was recorded with, so every input result.json
- * "replay" names (the log, domain.xml, kernel, initrd) is hashed again and a changed one is
- * refused by name. The replay itself (QEMU rr=replay to the recorded icount, the dump
- * again, compared) is not written yet: README "Record and replay" says why. */
+/* replay.c - `crashlab replay RUN_DIR` (issue 17). A record log replays only with the very
+ * inputs it was recorded with, so every input result.json "replay" names (the log,
+ * domain.xml, kernel, initrd) is hashed again and a changed one is refused by name. Then
+ * the recorded domain runs again under rr=replay: the same guest-visible XML (uuid and
+ * SMBIOS serial included), another name, console and a copy of the log. QEMU pauses it at
+ * the same panic (-action panic=pause); the instruction count there must be the recorded
+ * one, and the dump, written again in the recorded format, must have the recorded sha256. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libvirt/libvirt.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "record.h"
+#include "run.h"
+#include "util/buf.h"
 #include "util/fileio.h"
+#include "util/reaper.h"
+#include "virt/domain.h"
+#include "virt/virt.h"
 
 static bool check_input(json_object *r, const char *key, const char *path, cl_error **errp)
 {
@@ -65,7 +80,7 @@ static bool check_qemu(json_object *res, cl_error **errp)
     return true;
 }
 
-static bool check_run(const char *dir, cl_error **errp)
+static bool check_run(const char *dir, json_object **resp, cl_error **errp)
 {
     char p[PATH_MAX + 32];
     snprintf(p, sizeof(p), "%s/result.json", dir);
@@ -105,27 +120,260 @@ static bool check_run(const char *dir, cl_error **errp)
            json_object_get_int64(ic));
     ok = true;
 out:
+    if (ok && resp)
+        *resp = json_object_get(res);
     json_object_put(res);
     return ok;
 }
 
+
+/* Replaces the one occurrence of the text between open and close (exclusive) by with. */
+static bool swap_between(char **xml, const char *open, const char *close, const char *with, cl_error **errp)
+{
+    char *a = strstr(*xml, open);
+    char *b = a ? strstr(a + strlen(open), close) : NULL;
+    if (!a || !b)
+        return cl_error_set(errp, CL_ERR_FORMAT, "replay: domain.xml has no %s...%s", open, close);
+    cl_buf o = { 0 };
+    cl_buf_add(&o, *xml, (size_t)(a - *xml) + strlen(open));
+    cl_buf_adds(&o, with);
+    cl_buf_adds(&o, b);
+    char *n = cl_buf_finish(&o, errp);
+    if (!n)
+        return false;
+    free(*xml);
+    *xml = n;
+    return true;
+}
+
+static bool copy_file(const char *from, const char *to, cl_error **errp)
+{
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "replay: cannot open '%s'", from);
+    int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, CL_FILE_MODE);
+    if (out < 0) {
+        close(in);
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "replay: cannot create '%s'", to);
+    }
+    static char buf[1 << 16];
+    ssize_t n;
+    bool ok = true;
+    while (ok && (n = read(in, buf, sizeof(buf))) > 0)
+        ok = write(out, buf, (size_t)n) == n;
+    ok = ok && n == 0;
+    close(in);
+    if (close(out) < 0 || !ok)
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "replay: cannot copy '%s'", from);
+    return true;
+}
+
+/* QEMU runs as libvirt-qemu under a root embedded driver, and libvirt hands over only the
+ * files its XML names, not a <qemu:arg> path. */
+static bool give_to_qemu(const char *path, cl_error **errp)
+{
+    struct passwd *pw = geteuid() == 0 ? getpwnam("libvirt-qemu") : NULL;
+    if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "replay: cannot give %s to libvirt-qemu", path);
+    return true;
+}
+
+static const char *jstr(json_object *o, const char *a, const char *b)
+{
+    json_object *x = NULL, *y = NULL;
+    if (!json_object_object_get_ex(o, a, &x) || (b && !json_object_object_get_ex(x, b, &y)))
+        return NULL;
+    json_object *v = b ? y : x;
+    return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* The replay: returns 0 identical, 1 not identical or failed, 2 bad input. */
+static int replay(const char *dir, const char *results, const char *state_opt, double timeout)
+{
+    CL_AUTOPTR(cl_error) err = NULL;
+    json_object *res = NULL;
+    if (!check_run(dir, &res, &err)) {
+        fprintf(stderr, "crashlab %s\n", err->msg);
+        return 1;
+    }
+    int rc = 1;
+    virDomainPtr dom = NULL;
+    cl_virt *v = NULL;
+    CL_AUTOFREE char *xml = NULL;
+    CL_AUTOFREE char *state = NULL;
+    json_object *out = json_object_new_object();
+    json_object *r = json_object_object_get(res, "replay");
+    int64_t want_ic = json_object_get_int64(json_object_object_get(r, "icount"));
+    const char *fmt_name = jstr(res, "dump", "format"), *want_sha = jstr(res, "dump", "sha256");
+    const char *run_id = jstr(res, "run_id", NULL);
+    char rid[160], part[PATH_MAX] = "", final[PATH_MAX] = "", p[PATH_MAX], name[64];
+    char con[PATH_MAX], log[PATH_MAX] = "", sock[PATH_MAX], rr[PATH_MAX + 64];
+    if (!run_id || !fmt_name || !want_sha) {
+        fprintf(stderr, "crashlab replay: %s/result.json has no run_id or dump (format, sha256)\n", dir);
+        rc = 2;
+        goto done;
+    }
+    cl_dump_format fmt = CL_DUMPFMT_NONE;
+    for (int i = 0; i < CL_DUMPFMT_LAST; i++)
+        if (!strcmp(fmt_name, cl_dump_format_to_string((cl_dump_format)i)))
+            fmt = (cl_dump_format)i;
+    if (fmt != CL_DUMPFMT_ELF && fmt != CL_DUMPFMT_KDUMP_ZLIB) {
+        fprintf(stderr, "crashlab replay: the recorded dump is %s; a replay writes and compares QEMU's own formats "
+                        "(elf, kdump-zlib): record with the default or --dump-format elf\n", fmt_name);
+        rc = 2;
+        goto done;
+    }
+    char sha[65];
+    cl_sha256_buf(run_id, strlen(run_id), sha);
+    snprintf(name, sizeof(name), "cl-r-%.12s-%lx", sha, (long)getpid() & 0xfffff);
+    snprintf(rid, sizeof(rid), "%.100s-replay-%ld", run_id, (long)time(NULL));
+    if (!cl_path_fmt(part, sizeof(part), &err, "%s/.%s.partial", results, rid) ||
+        !cl_path_fmt(final, sizeof(final), &err, "%s/%s", results, rid) || !cl_mkdir_p(results, CL_DIR_MODE_PASS, &err) ||
+        !cl_mkdir_p(part, CL_DIR_MODE_PASS, &err))
+        goto fail;
+    /* The guest-visible XML stays as recorded; what is the host's changes. */
+    if (!cl_path_fmt(p, sizeof(p), &err, "%s/domain.xml", dir) || !cl_file_read_all(p, 1u << 20, &xml, NULL, &err))
+        goto fail;
+    state = cl_run_state_dir(state_opt);
+    if (!state || !cl_path_fmt(con, sizeof(con), &err, "%s/console.log", part) ||
+        !cl_path_fmt(log, sizeof(log), &err, "%s/" CL_RECORD_LOG, part) ||
+        !cl_path_fmt(sock, sizeof(sock), &err, "%s/s/%s.qga", state, name) ||
+        !cl_path_fmt(p, sizeof(p), &err, "%s/" CL_RECORD_LOG, dir))
+        goto fail;
+    snprintf(rr, sizeof(rr), "shift=auto,rr=replay,rrfile=%s", log);
+    if (!copy_file(p, log, &err) || !give_to_qemu(log, &err))
+        goto fail;
+    int cfd = open(con, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CL_FILE_MODE);
+    if (cfd >= 0)
+        close(cfd);
+    if (!swap_between(&xml, "<name>", "</name>", name, &err) ||
+        !swap_between(&xml, "<title>", "</title>", "crashlab replay", &err) ||
+        !swap_between(&xml, "<crashlab:id>", "</crashlab:id>", rid, &err) ||
+        !swap_between(&xml, "<serial type='file'>\n      <source path='", "'/>", con, &err) ||
+        !swap_between(&xml, "<source mode='bind' path='", "'/>", sock, &err) ||
+        !swap_between(&xml, "<qemu:arg value='-icount'/>\n    <qemu:arg value='", "'/>", rr, &err))
+        goto fail;
+    {
+        char pid[32];
+        snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+        if (!swap_between(&xml, "<crashlab:pid>", "</crashlab:pid>", pid, &err))
+            goto fail;
+    }
+    if (!cl_path_fmt(p, sizeof(p), &err, "%s/domain.xml", part) || !cl_file_write_atomic(p, xml, strlen(xml), &err))
+        goto fail;
+    double t0 = cl_now(), deadline = t0 + timeout;
+    if (!(v = cl_virt_open_by(NULL, state, deadline, &err)))
+        goto fail;
+    cl_virt_cleanup_stale(v, true, NULL);
+    fprintf(stderr, "replay: %s: running the recorded guest again to icount %lld\n", dir, (long long)want_ic);
+    if (!(dom = cl_domain_start(v, xml, &err)))
+        goto fail;
+    cl_virt_event ev;
+    if (!cl_virt_wait_event(v, name, 1u << CL_VEV_CRASHED | 1u << CL_VEV_STOPPED, deadline, &ev) ||
+        ev.kind != CL_VEV_CRASHED) {
+        cl_error_set(&err, CL_ERR_TIMEOUT, "replay: no panic within %.0f s (the log may not replay: %s)", timeout,
+                     ev.kind == CL_VEV_STOPPED ? "QEMU stopped" : "still running");
+        goto fail;
+    }
+    double t_run = cl_now() - t0;
+    int64_t ic = 0;
+    if (!cl_record_query_icount(dom, "replay", &ic, &err))
+        goto fail;
+    char dpath[PATH_MAX];
+    if (!cl_path_fmt(dpath, sizeof(dpath), &err, "%s/%s", part, jstr(res, "dump", "path") ? jstr(res, "dump", "path") : "dump") ||
+        strchr(jstr(res, "dump", "path") ? jstr(res, "dump", "path") : "", '/')) {
+        if (!err)
+            cl_error_set(&err, CL_ERR_FORMAT, "replay: result.json dump.path is not a plain name");
+        goto fail;
+    }
+    if (!cl_domain_dump(dom, fmt, dpath, &err))
+        goto fail;
+    char got[65];
+    uint64_t bytes = 0;
+    if (!cl_sha256_file(dpath, got, &bytes, &err))
+        goto fail;
+    bool same = ic == want_ic && !strcmp(got, want_sha);
+    json_object_object_add(out, "of", json_object_new_string(dir));
+    json_object_object_add(out, "icount", json_object_new_int64(ic));
+    json_object_object_add(out, "recorded_icount", json_object_new_int64(want_ic));
+    json_object *d = json_object_new_object();
+    json_object_object_add(d, "path", json_object_new_string(jstr(res, "dump", "path")));
+    json_object_object_add(d, "format", json_object_new_string(fmt_name));
+    json_object_object_add(d, "sha256", json_object_new_string(got));
+    json_object_object_add(d, "bytes", json_object_new_int64((int64_t)bytes));
+    json_object_object_add(out, "dump", d);
+    json_object_object_add(out, "recorded_dump_sha256", json_object_new_string(want_sha));
+    json_object_object_add(out, "replay_seconds", json_object_new_double(t_run));
+    json_object_object_add(out, "identical", json_object_new_boolean(same));
+    if (!same)
+        json_object_object_add(out, "difference", json_object_new_string(ic != want_ic ? "icount" : "dump sha256"));
+    rc = same ? 0 : 1;
+    printf("replay: %s: icount %lld (recorded %lld), dump sha256 %.16s... (recorded %.16s...): %s, in %.1f s -> %s\n",
+           dir, (long long)ic, (long long)want_ic, got, want_sha, same ? "identical" : "DIFFERENT", t_run, final);
+    goto write;
+fail:
+    json_object_object_add(out, "of", json_object_new_string(dir));
+    json_object_object_add(out, "identical", json_object_new_boolean(0));
+    json_object_object_add(out, "error", json_object_new_string(err ? err->msg : "replay failed"));
+    fprintf(stderr, "crashlab %s\n", err ? err->msg : "replay failed");
+    rc = 1;
+write:
+    if (dom) {
+        cl_domain_destroy(dom);
+        dom = NULL;
+    }
+    if (part[0] && access(part, F_OK) == 0) {
+        if (geteuid() == 0 && log[0])
+            if (chown(log, 0, 0) < 0) { /* the copy stays libvirt-qemu's: harmless */ }
+        const char *text = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (cl_path_fmt(p, sizeof(p), NULL, "%s/replay.json", part))
+            cl_file_write_atomic(p, text, strlen(text), NULL);
+        if (rename(part, final) < 0)
+            fprintf(stderr, "crashlab replay: cannot rename '%s': %s\n", part, strerror(errno));
+    }
+done:
+    if (v)
+        cl_virt_close(v);
+    json_object_put(out);
+    json_object_put(res);
+    return rc;
+}
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: crashlab replay --check RUN_DIR\n"
-               "  --check   check that every input of a recorded run (--record) is unchanged: the log,\n"
-               "            domain.xml, kernel and initrd against the sha256 in result.json replay{}\n"
-               "The replay itself is not implemented yet (README: Record and replay).\n");
+    fprintf(f, "usage: crashlab replay [--check] RUN_DIR [--results DIR] [--state DIR] [--timeout S]\n"
+               "  --check        only check that every input of a recorded run (--record) is unchanged: the log,\n"
+               "                 domain.xml, kernel and initrd against the sha256 in result.json replay{}\n"
+               "  (default)      check, then run the recorded guest again under QEMU rr=replay to its panic and\n"
+               "                 write the dump again into DIR/<run>-replay-<time>/ (replay.json says identical:\n"
+               "                 the same icount and dump sha256); exit 0 identical, 1 not (or failed), 2 bad input\n"
+               "  --results DIR  where the replay lands (default: results)\n"
+               "  --timeout S    seconds the replay may take to reach the panic (default 600)\n");
 }
 
 int cl_cmd_replay(int argc, char **argv)
 {
-    static const struct option longopts[] = { { "check", no_argument, NULL, 'k' }, { "help", no_argument, NULL, 'h' }, { 0 } };
+    static const struct option longopts[] = { { "check", no_argument, NULL, 'k' },   { "help", no_argument, NULL, 'h' },
+                                              { "results", required_argument, NULL, 'r' }, { "state", required_argument, NULL, 's' },
+                                              { "timeout", required_argument, NULL, 't' }, { 0 } };
     bool check = false;
+    const char *results = "results", *state = NULL;
+    double timeout = 600;
+    char *end;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "kh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "khr:s:t:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'k': check = true; break;
+        case 'r': results = optarg; break;
+        case 's': state = optarg; break;
+        case 't':
+            timeout = strtod(optarg, &end);
+            if (*end || !(timeout > 0 && timeout <= 86400)) {
+                fprintf(stderr, "crashlab replay: --timeout must be 1..86400 seconds\n");
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -134,14 +382,17 @@ int cl_cmd_replay(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (!check) {
+        /* The replay starts QEMU: reap it ourselves (lab/util/reaper.h). */
+        int status;
+        if (!cl_reaper_fork(&status))
+            return status;
+        return replay(argv[optind], results, state, timeout);
+    }
     CL_AUTOPTR(cl_error) err = NULL;
-    if (!check_run(argv[optind], &err)) {
+    if (!check_run(argv[optind], NULL, &err)) {
         fprintf(stderr, "crashlab %s\n", err->msg);
         return 1;
-    }
-    if (!check) {
-        fprintf(stderr, "crashlab replay: the replay itself is not implemented yet; --check checks the inputs\n");
-        return 2;
     }
     return 0;
 }

@@ -632,9 +632,10 @@ bool cl_run_opts_check(const cl_run_opts *opts, cl_error **errp)
         bool known = false;
         for (int i = 0; i < CL_DUMPFMT_LAST; i++)
             known |= !strcmp(opts->dump_format, cl_dump_format_to_string((cl_dump_format)i));
+        char names[128];
         if (!known)
-            return cl_error_set(errp, CL_ERR_INVAL, "--dump-format '%s' is not one of kdump-zlib, elf, win-dmp, kdump-zstd, none, kdump-lzo",
-                                opts->dump_format);
+            return cl_error_set(errp, CL_ERR_INVAL, "--dump-format '%s' is not one of %s", opts->dump_format,
+                                cl_dump_format_list(names, sizeof(names)));
     }
     /* The run id becomes a directory name, the domain's metadata and a kernel parameter. */
     if (opts->run_id && !cl_name_check("--run-id", opts->run_id, errp))
@@ -911,6 +912,17 @@ build_xml:
             goto infra;
         cl_run_phase_end(c, "boot");
         double d = cl_now() + c->s->t_boot;
+        if (cl_run_record_agentless(c)) {
+            /* Recorded: not even a ping, the guest must hear nothing it did not record. */
+            cl_run_progress(c, "record", "no agent: the guest's init fires the fault; watching for the crash");
+            c->triggered = true;
+            for (size_t i = 0; i < c->s->nsteps; i++)
+                if (c->s->steps[i].kind == CL_STEP_TRIGGER)
+                    c->fired = c->s->steps[i].fault;
+            observe(c);
+            cl_run_phase_end(c, "observe");
+            goto crashed;
+        }
         if (!cl_agent_wait_ping(c->dom, d < c->deadline ? d : c->deadline, &err)) {
             int w = cl_run_wait_crash(c, cl_now() + 1);
             if (w == 1) {
@@ -933,6 +945,7 @@ build_xml:
     if (cl_run_steps(c))
         observe(c);
     cl_run_phase_end(c, c->triggered ? "observe" : "steps");
+crashed:
     if (cl_run_interrupted && !c->obs.crashed) {
         c->obs.infra = true;
         snprintf(c->reason, sizeof(c->reason), "interrupted");

@@ -55,6 +55,9 @@ int cl_run_wait_crash(cl_run_ctx *c, double deadline);
 /* Runs every scenario step. false: the run cannot go on (c->obs and c->reason say why). */
 bool cl_run_steps(cl_run_ctx *c);
 
+/* The k=v words of a trigger step, every parameter written out (argv NULL-terminated). */
+int cl_run_trigger_args(const cl_step *st, char **argv, size_t max, char bufs[][160]);
+
 /* Adds result.json "ground_truth": the driver's fired line from the dump's kernel log,
  * else from the console, else ARM's object labels (truth.h). */
 void cl_run_truth(cl_run_ctx *c);

@@ -141,7 +141,7 @@ static bool do_install(cl_run_ctx *c, const cl_step *st, json_object *sj)
 
 /* Writes every parameter explicitly (defaults included): the agent parses k=v with the
  * same catalogue, so what it arms is exactly what the scenario loader validated. */
-static int trigger_argv(const cl_step *st, char **argv, size_t max, char bufs[][160])
+int cl_run_trigger_args(const cl_step *st, char **argv, size_t max, char bufs[][160])
 {
     int n = 0;
     for (const cl_fparam *p = st->fault->params; p->name && (size_t)n < max; p++) {
@@ -171,7 +171,7 @@ static bool do_trigger(cl_run_ctx *c, const cl_step *st, json_object *sj)
     argv[0] = (char *)agent_path(c);
     argv[1] = "arm";
     argv[2] = (char *)st->fault->id;
-    trigger_argv(st, argv + 3, CL_SCENARIO_MAX_ARGS, bufs);
+    cl_run_trigger_args(st, argv + 3, CL_SCENARIO_MAX_ARGS, bufs);
     json_object_object_add(sj, "fault", json_object_new_string(st->fault->id));
     json_object *armed = NULL;
     if (!run_agent(c, st, argv, sj, &armed))
