@@ -20,7 +20,6 @@
 #include "util/fileio.h"
 #include "util/proc.h"
 #include "virt/domain.h"
-#include "virt/domxml.h"
 #include "virt/virt.h"
 
 static bool has_arg_pair(const char *buf, size_t n, const char *opt, const char *val)
@@ -82,13 +81,6 @@ static void await_gone(pid_t pid, unsigned long long start, double grace)
         sleep_s(0.1);
 }
 
-static bool meta_has_id(const char *meta, const char *rid)
-{
-    char want[256];
-    snprintf(want, sizeof(want), "id>%s<", rid);
-    return strstr(meta, want) != NULL;
-}
-
 /* In a forked helper: the daemon itself never holds a connection to a slot's embedded
  * root, which the slot's next run will open. */
 static int destroy_in_child(const char *uri, const char *slotdir, const char *rid)
@@ -99,20 +91,11 @@ static int destroy_in_child(const char *uri, const char *slotdir, const char *ri
         fprintf(stderr, "crashlab serve: recovery: %s\n", err->msg);
         return 255;
     }
-    int destroyed = 0;
-    virDomainPtr *doms = NULL;
-    int n = virConnectListAllDomains(cl_virt_conn(v), &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
-    for (int i = 0; i < n; i++) {
-        char *meta = virDomainGetMetadata(doms[i], VIR_DOMAIN_METADATA_ELEMENT, CL_DOMXML_NS, 0);
-        if (meta && meta_has_id(meta, rid)) {
-            fprintf(stderr, "crashlab serve: recovery: destroying domain '%s' of run %s\n", virDomainGetName(doms[i]), rid);
-            if (virDomainDestroy(doms[i]) == 0)
-                destroyed++;
-        }
-        free(meta);
-        virDomainFree(doms[i]);
+    int destroyed = cl_virt_destroy_run(v, rid, "crashlab serve: recovery", &err);
+    if (destroyed < 0) {
+        fprintf(stderr, "crashlab serve: recovery: %s\n", err->msg);
+        destroyed = 0;
     }
-    free(doms);
     /* Anything else whose owner is gone (a run killed outside the daemon) goes too. */
     int stale = cl_virt_cleanup_stale(v, false, NULL);
     if (stale > 0)

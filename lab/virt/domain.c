@@ -178,3 +178,25 @@ int cl_virt_cleanup_stale(cl_virt *v, bool quiet, cl_error **errp)
     free(doms);
     return removed;
 }
+
+int cl_virt_destroy_run(cl_virt *v, const char *run_id, const char *who, cl_error **errp)
+{
+    virDomainPtr *doms = NULL;
+    int n = virConnectListAllDomains(cl_virt_conn(v), &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    if (n < 0)
+        return cl_virt_error(errp, "cannot list domains"), -1;
+    int destroyed = 0;
+    for (int i = 0; i < n; i++) {
+        char id[128];
+        /* The same parser as cleanup_stale: the whole <id> field must equal the run id. */
+        if (cl_domain_meta(doms[i], "id", id, sizeof(id)) && !strcmp(id, run_id)) {
+            if (who)
+                fprintf(stderr, "%s: destroying domain '%s' of run %s\n", who, virDomainGetName(doms[i]), run_id);
+            if (virDomainDestroy(doms[i]) == 0)
+                destroyed++;
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    return destroyed;
+}

@@ -32,6 +32,11 @@ bool cl_domain_inject_nmi(virDomainPtr dom, cl_error **errp);
  * each one is described on stderr unless quiet. */
 int cl_virt_cleanup_stale(cl_virt *v, bool quiet, cl_error **errp);
 
+/* Destroys the live domains whose crashlab metadata id is run_id (serve's recovery of a
+ * run whose process is gone or not ours). Returns how many (-1 when the list fails);
+ * each is described on stderr as "WHO: destroying domain ..." unless who is NULL. */
+int cl_virt_destroy_run(cl_virt *v, const char *run_id, const char *who, cl_error **errp);
+
 /* One field ("id", "pid", "host") of the crashlab metadata of a live domain; false when
  * the domain has none or the field does not fit. */
 bool cl_domain_meta(virDomainPtr dom, const char *tag, char *out, size_t outlen);
