@@ -277,7 +277,7 @@ static int replay(const char *dir, const char *results, const char *state_opt, d
     }
     double t_run = cl_now() - t0;
     int64_t ic = 0;
-    if (!cl_record_query_icount(dom, "replay", &ic, &err))
+    if (!cl_record_query_icount(dom, "play", &ic, &err))
         goto fail;
     char dpath[PATH_MAX];
     if (!cl_path_fmt(dpath, sizeof(dpath), &err, "%s/%s", part, jstr(res, "dump", "path") ? jstr(res, "dump", "path") : "dump") ||

@@ -61,6 +61,11 @@ else
     "$CRASHLAB" replay --check "$work/t-qemu" >"$work/t-qemu.out" 2>&1; rc=$?
     check "replay --check: another QEMU version is refused (rc $rc)" \
         bash -c "[ $rc = 1 ] && grep -q 'recorded under QEMU 6.2.0, this host has QEMU' '$work/t-qemu.out'"
+    # crashlab replay of a tampered log: refused by name before QEMU starts, no dump. (The
+    # untouched replay is not tested yet: README "Record and replay" says why it fails.)
+    "$CRASHLAB" replay "$work/t-replay.bin" --results "$work/replays-t" --state "$work/state" >"$work/replay-t.out" 2>&1; rc=$?
+    check "replay: a tampered replay.bin fails by name, no dump written (rc $rc)" \
+        bash -c "[ $rc = 1 ] && grep -q 'input log (.*replay.bin) changed since the record' '$work/replay-t.out' && ! ls '$work/replays-t'/*/dump.* >/dev/null 2>&1"
     mkdir -p "$work/norec"
     python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.pop("replay"); json.dump(d, open(sys.argv[2], "w"))' \
         "$res" "$work/norec/result.json"
