@@ -251,7 +251,11 @@ static int replay(const char *dir, const char *results, const char *state_opt, d
         !swap_between(&xml, "<crashlab:id>", "</crashlab:id>", rid, &err) ||
         !swap_between(&xml, "<serial type='file'>\n      <source path='", "'/>", con, &err) ||
         !swap_between(&xml, "<source mode='bind' path='", "'/>", sock, &err) ||
-        !swap_between(&xml, "<qemu:arg value='-icount'/>\n    <qemu:arg value='", "'/>", rr, &err))
+        !swap_between(&xml, "<qemu:arg value='-icount'/>\n    <qemu:arg value='", "'/>", rr, &err) ||
+        /* The record ended with the run's teardown, which QEMU logged as a shutdown at the
+         * paused icount: replayed under on_poweroff destroy, libvirt kills QEMU before the
+         * dump; under restart it waits for our jobs (query, dump) before its reset. */
+        !swap_between(&xml, "<on_poweroff>", "</on_poweroff>", "restart", &err))
         goto fail;
     {
         char pid[32];
