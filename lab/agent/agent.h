@@ -1,4 +1,4 @@
-/* agent.h - talking to qemu-guest-agent through virDomainQemuAgentCommand.
+/* agent.h - talking to qemu-guest-agent through lab/virt (virDomainQemuAgentCommand).
  *
  * Everything the guest says is hostile: replies are bounded in size, parsed with json-c
  * and checked field by field. A missing, late or malformed reply is an error with a
@@ -10,12 +10,15 @@
 #define CL_AGENT_H
 
 #include <json-c/json.h>
-#include <libvirt/libvirt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "util/error.h"
+
+/* The domain, opaque here: libvirt's cl_agent_dom (lab/virt owns the libvirt calls). */
+struct _virDomain;
+typedef struct _virDomain *cl_agent_dom;
 
 #define CL_AGENT_MAX_REPLY (8u << 20)      /* bytes of JSON accepted from one reply */
 #define CL_AGENT_MAX_OUTPUT (1u << 20)     /* decoded stdout/stderr kept from one command */
@@ -50,16 +53,16 @@ char *cl_base64_encode(const void *data, size_t len);
  * decode to exactly count bytes and count must not exceed what was asked for. */
 bool cl_agent_parse_file_read(json_object *ret, size_t asked, char **data, size_t *len, bool *eof, cl_error **errp);
 
-/* --- commands through libvirt --- */
+/* --- commands through lab/virt/agentcmd.c --- */
 
 /* Sends one command (a JSON text) and parses the reply. */
-bool cl_agent_command(virDomainPtr dom, const char *cmd, double deadline, json_object **ret, cl_error **errp);
+bool cl_agent_command(cl_agent_dom dom, const char *cmd, double deadline, json_object **ret, cl_error **errp);
 
 /* guest-ping until it answers or the deadline passes. */
-bool cl_agent_wait_ping(virDomainPtr dom, double deadline, cl_error **errp);
+bool cl_agent_wait_ping(cl_agent_dom dom, double deadline, cl_error **errp);
 
 /* Copies a host file into the guest (guest-file-open/write/close, chunked). */
-bool cl_agent_upload(virDomainPtr dom, const char *host_path, const char *guest_path, double deadline,
+bool cl_agent_upload(cl_agent_dom dom, const char *host_path, const char *guest_path, double deadline,
                      cl_error **errp);
 
 /* Fetches a guest file the guest said is `size` bytes with sha256 `sha` into host_path
@@ -67,18 +70,18 @@ bool cl_agent_upload(virDomainPtr dom, const char *host_path, const char *guest_
  * always the caller's; nothing the guest says becomes a host path. A size over max, a
  * file that grows or shrinks while read, or a digest mismatch is an error and leaves no
  * file behind. */
-bool cl_agent_download(virDomainPtr dom, const char *guest_path, uint64_t size, const char *sha, uint64_t max,
+bool cl_agent_download(cl_agent_dom dom, const char *guest_path, uint64_t size, const char *sha, uint64_t max,
                        const char *host_path, double deadline, cl_error **errp);
 
 /* guest-exec with captured output; returns the guest pid. */
-bool cl_agent_exec_start(virDomainPtr dom, char *const argv[], double deadline, long *pid, cl_error **errp);
+bool cl_agent_exec_start(cl_agent_dom dom, char *const argv[], double deadline, long *pid, cl_error **errp);
 
 /* Polls guest-exec-status until the process exits or the deadline passes
  * (CL_ERR_TIMEOUT, st untouched). */
-bool cl_agent_exec_wait(virDomainPtr dom, long pid, double deadline, cl_agent_exec_status *st, cl_error **errp);
+bool cl_agent_exec_wait(cl_agent_dom dom, long pid, double deadline, cl_agent_exec_status *st, cl_error **errp);
 
 /* exec_start + exec_wait. */
-bool cl_agent_exec(virDomainPtr dom, char *const argv[], double deadline, cl_agent_exec_status *st,
+bool cl_agent_exec(cl_agent_dom dom, char *const argv[], double deadline, cl_agent_exec_status *st,
                    cl_error **errp);
 
 #endif

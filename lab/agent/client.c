@@ -1,8 +1,6 @@
-/* client.c - qemu-ga commands through libvirt, with deadlines and retries. */
+/* client.c - qemu-ga commands (sent by lab/virt/agentcmd.c), with deadlines and retries. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libvirt/libvirt-qemu.h>
-#include <libvirt/virterror.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +12,7 @@
 #include "agent.h"
 #include "util/fileio.h"
 #include "util/interrupt.h"
+#include "virt/agentcmd.h"
 
 #define UPLOAD_CHUNK (48u << 10)
 
@@ -23,34 +22,7 @@ static void sleep_s(double s)
     nanosleep(&ts, NULL);
 }
 
-/* Errors worth another try: the agent is starting, restarting or was busy. A domain
- * that stopped running is not one of them. */
-static bool transient(const virError *e)
-{
-    if (!e)
-        return false;
-    /* A command that timed out may have run: sending it again could run a guest-exec or
-     * write a file chunk twice. Only an agent that was not there to receive it is retried. */
-    if (e->message && (strstr(e->message, "timed out") || strstr(e->message, "timeout")))
-        return false;
-    switch (e->code) {
-    case VIR_ERR_AGENT_UNRESPONSIVE:
-    case VIR_ERR_AGENT_UNSYNCED:
-        return true;
-    case VIR_ERR_OPERATION_INVALID:
-        return e->message && strstr(e->message, "agent") && !strstr(e->message, "not running");
-    default:
-        return false;
-    }
-}
-
-static bool domain_running(virDomainPtr dom)
-{
-    int state = 0, reason = 0;
-    return virDomainGetState(dom, &state, &reason, 0) == 0 && state == VIR_DOMAIN_RUNNING;
-}
-
-bool cl_agent_command(virDomainPtr dom, const char *cmd, double deadline, json_object **ret, cl_error **errp)
+bool cl_agent_command(cl_agent_dom dom, const char *cmd, double deadline, json_object **ret, cl_error **errp)
 {
     for (int attempt = 1;; attempt++) {
         double left = deadline - cl_now();
@@ -59,29 +31,22 @@ bool cl_agent_command(virDomainPtr dom, const char *cmd, double deadline, json_o
         int timeout = left < 1 ? 1 : (int)left;
         if (timeout > 60)
             timeout = 60;
-        char *reply = virDomainQemuAgentCommand(dom, cmd, timeout, 0);
-        if (reply) {
+        char *reply = NULL;
+        bool retry = false;
+        if (cl_virt_agent_command(dom, cmd, timeout, deadline - 0.2, &reply, &retry, errp)) {
             bool ok = cl_agent_parse_reply(reply, strnlen(reply, CL_AGENT_MAX_REPLY + 1), ret, errp);
             free(reply);
             return ok;
         }
-        /* Copy it: any later libvirt call (the state check) resets the last error. */
-        virErrorPtr e = virSaveLastError();
-        bool retry = transient(e) && domain_running(dom) && cl_now() + 0.2 < deadline;
-        if (!retry) {
-            cl_error_set(errp, e && e->code == VIR_ERR_AGENT_UNRESPONSIVE ? CL_ERR_TIMEOUT : CL_ERR_AGENT,
-                         "agent: %s", e && e->message ? e->message : "command failed");
-            virFreeError(e);
+        if (!retry)
             return false;
-        }
-        virFreeError(e);
         if (cl_interrupt_pending())
             return cl_error_set(errp, CL_ERR_INTERRUPTED, "interrupted");
         sleep_s(0.2);
     }
 }
 
-bool cl_agent_wait_ping(virDomainPtr dom, double deadline, cl_error **errp)
+bool cl_agent_wait_ping(cl_agent_dom dom, double deadline, cl_error **errp)
 {
     CL_AUTOPTR(cl_error) last = NULL;
     while (cl_now() < deadline) {
@@ -97,7 +62,7 @@ bool cl_agent_wait_ping(virDomainPtr dom, double deadline, cl_error **errp)
             json_object_put(ret);
             return true;
         }
-        if (!domain_running(dom))
+        if (!cl_virt_domain_running(dom))
             return cl_error_set(errp, CL_ERR_AGENT, "agent: the guest stopped running while waiting for the agent (%s)",
                                 last->msg);
         /* Refused at once ("not connected" until qemu-ga opens its port, as right after a
@@ -108,7 +73,7 @@ bool cl_agent_wait_ping(virDomainPtr dom, double deadline, cl_error **errp)
                         last ? "; last error: " : "", last ? last->msg : "");
 }
 
-static bool cmd_printf(virDomainPtr dom, double deadline, json_object **ret, cl_error **errp, json_object *cmd)
+static bool cmd_printf(cl_agent_dom dom, double deadline, json_object **ret, cl_error **errp, json_object *cmd)
 {
     const char *text = json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN);
     bool ok = cl_agent_command(dom, text, deadline, ret, errp);
@@ -125,7 +90,7 @@ static json_object *mkcmd(const char *execute, json_object *args)
     return o;
 }
 
-static bool file_close(virDomainPtr dom, int64_t handle, double deadline, cl_error **errp)
+static bool file_close(cl_agent_dom dom, int64_t handle, double deadline, cl_error **errp)
 {
     json_object *args = json_object_new_object(), *ret = NULL;
     json_object_object_add(args, "handle", json_object_new_int64(handle));
@@ -135,7 +100,7 @@ static bool file_close(virDomainPtr dom, int64_t handle, double deadline, cl_err
     return true;
 }
 
-static bool file_open(virDomainPtr dom, const char *path, const char *mode, double deadline, int64_t *handle,
+static bool file_open(cl_agent_dom dom, const char *path, const char *mode, double deadline, int64_t *handle,
                       cl_error **errp)
 {
     json_object *args = json_object_new_object(), *ret = NULL;
@@ -150,7 +115,7 @@ static bool file_open(virDomainPtr dom, const char *path, const char *mode, doub
     return ok ? true : cl_error_set(errp, CL_ERR_AGENT, "agent: guest-file-open did not return a handle");
 }
 
-bool cl_agent_upload(virDomainPtr dom, const char *host_path, const char *guest_path, double deadline,
+bool cl_agent_upload(cl_agent_dom dom, const char *host_path, const char *guest_path, double deadline,
                      cl_error **errp)
 {
     CL_AUTOFREE char *data = NULL;
@@ -193,7 +158,7 @@ bool cl_agent_upload(virDomainPtr dom, const char *host_path, const char *guest_
     return file_close(dom, handle, deadline, errp);
 }
 
-bool cl_agent_exec_start(virDomainPtr dom, char *const argv[], double deadline, long *pid, cl_error **errp)
+bool cl_agent_exec_start(cl_agent_dom dom, char *const argv[], double deadline, long *pid, cl_error **errp)
 {
     if (!argv || !argv[0])
         return cl_error_set(errp, CL_ERR_INVAL, "agent: empty command");
@@ -218,7 +183,7 @@ bool cl_agent_exec_start(virDomainPtr dom, char *const argv[], double deadline, 
     return true;
 }
 
-bool cl_agent_exec_wait(virDomainPtr dom, long pid, double deadline, cl_agent_exec_status *st, cl_error **errp)
+bool cl_agent_exec_wait(cl_agent_dom dom, long pid, double deadline, cl_agent_exec_status *st, cl_error **errp)
 {
     double delay = 0.05;
     for (;;) {
@@ -246,7 +211,7 @@ bool cl_agent_exec_wait(virDomainPtr dom, long pid, double deadline, cl_agent_ex
     }
 }
 
-bool cl_agent_exec(virDomainPtr dom, char *const argv[], double deadline, cl_agent_exec_status *st,
+bool cl_agent_exec(cl_agent_dom dom, char *const argv[], double deadline, cl_agent_exec_status *st,
                    cl_error **errp)
 {
     long pid = 0;
@@ -257,7 +222,7 @@ bool cl_agent_exec(virDomainPtr dom, char *const argv[], double deadline, cl_age
 
 #define DOWNLOAD_CHUNK (1u << 20)
 
-bool cl_agent_download(virDomainPtr dom, const char *guest_path, uint64_t size, const char *sha, uint64_t max,
+bool cl_agent_download(cl_agent_dom dom, const char *guest_path, uint64_t size, const char *sha, uint64_t max,
                        const char *host_path, double deadline, cl_error **errp)
 {
     if (size > max)
