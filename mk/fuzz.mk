@@ -25,9 +25,12 @@ $(BUILD)/fuzzobj/%.o: %.c
 
 # lab/dump/windows/windows_fuzz.c -> module lab/dump
 fuzz_module = $(word 1,$(subst /, ,$(patsubst lab/%,%,$(1))))
+# A module's files outside it that its objects call: lab/agent's client sends through
+# lab/virt's qemu-ga call (so lab/agent itself includes no libvirt header).
+fuzz_extra_agent := lab/virt/agentcmd.c
 define fuzz_rule
 $(BUILD)/fuzz/$(basename $(notdir $(1))): $(1:%.c=$(BUILD)/fuzzobj/%.o) \
-    $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(filter lab/$(call fuzz_module,$(1))/% lab/util/% drivers/%,$(LIB_SRCS)))
+    $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(filter lab/$(call fuzz_module,$(1))/% lab/util/% drivers/% $(fuzz_extra_$(call fuzz_module,$(1))),$(LIB_SRCS)))
 	@mkdir -p $(BUILD)/fuzz
 	$(Q)$(FUZZ_CC) $(FUZZ_LDFLAGS) $$^ -o $$@ $(PKG_LIBS)
 endef
