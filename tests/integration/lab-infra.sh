@@ -45,9 +45,11 @@ done
 qpid=$(pgrep -f "qemu-system.*guest=cl-.*$work/st1" | head -1)
 [ -z "$qpid" ] && qpid=$(pgrep -f "qemu-system.*$work/st1" | head -1)
 check "qemu process found" test -n "$qpid"
-# The run reaps its own QEMU (lab/util/reaper.h): QEMU's parent is the run's process.
-check "QEMU is adopted by the run (parent $(ps -o ppid= -p "$qpid" | tr -d ' '), run $pid)" \
-    test "$(ps -o ppid= -p "$qpid" | tr -d ' ')" = "$pid"
+# The run reaps its own QEMU (lab/util/reaper.h): QEMU's parent is the run's reaper, the
+# child of the command's own process (so that a kept spare can outlive the command).
+qpp=$(ps -o ppid= -p "$qpid" | tr -d ' ')
+check "QEMU is adopted by the run's reaper (parent $qpp, its parent $(ps -o ppid= -p "$qpp" | tr -d ' '), run $pid)" \
+    test -n "$qpp" -a "$(ps -o ppid= -p "$qpp" | tr -d ' ')" = "$pid"
 [ -n "$qpid" ] && kill -9 "$qpid"
 wait "$pid"
 rc=$?

@@ -66,9 +66,16 @@ sleep 3
 cur_att=$(jstate "$cur" .attempts)
 cur_rid=$(jstate "$cur" .run_id)
 cur_pid=$(jstate "$cur" .pid)
-# The run's outer process and its worker both die at once (as under the OOM killer): a
-# worker that outlives its reaper tears the domain down and records the run itself.
-kill -KILL "$daemon" "$cur_pid" $(pgrep -P "$cur_pid"); wait "$daemon" 2>/dev/null; daemon=0
+# The run's three processes (original, reaper, worker: lab/util/reaper.h) die at once with
+# the daemon (as under the OOM killer): a worker that outlived its reaper would tear the
+# domain down and record the run itself. QEMU, the reaper's adopted child, is left alone.
+run_tree() {
+    local c
+    for c in $(pgrep -P "$1"); do
+        case "$(cat /proc/$c/comm 2>/dev/null)" in qemu*) ;; *) echo "$c"; run_tree "$c" ;; esac
+    done
+}
+kill -KILL "$daemon" "$cur_pid" $(run_tree "$cur_pid"); wait "$daemon" 2>/dev/null; daemon=0
 sleep 1
 # Whether QEMU outlived them depends on who noticed first (the reaper kills what a dead worker
 # left, issue 15 item 6); either way recovery below must leave none, checked at the end.
