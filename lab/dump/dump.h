@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/error.h"
 
@@ -21,6 +22,20 @@
  * kdump-compressed) and returns the inspect object. For Linux dumps the object also
  * carries "linux": {"panic_message", "log_tail", ...} recovered from the printk buffer. */
 int cl_dump_inspect(const char *path, struct json_object **out, cl_error **errp);
+
+/* What a verdict is matched against, typed: the inspect object's "title", "bugcheck" and
+ * "linux.panic_message" are written from these fields, never the other way round. */
+typedef struct {
+    char title[128];             /* the crash title (report.h / title.h), always set */
+    char panic_message[256];     /* Linux: after "Kernel panic - not syncing: ", "" when none */
+    bool bugcheck_known;         /* Windows: the header's bug check */
+    uint32_t bugcheck;
+    uint64_t params[4];
+} cl_dump_crash;
+
+/* cl_dump_inspect, with the crash also handed back typed (zeroed when the result is
+ * CL_DUMP_NOT_A_DUMP). */
+int cl_dump_inspect_crash(const char *path, struct json_object **out, cl_dump_crash *crash, cl_error **errp);
 
 /* The whole kernel log recovered from a Linux dump's printk ring ("[s.us] text\n" lines,
  * oldest first, at most CL_PRINTK_MAX_LOG bytes), malloc'd and NUL-terminated in *log.

@@ -13,12 +13,13 @@ static int run_mem(const unsigned char *p, size_t len, json_object **out)
     cl_reader *r = cl_reader_open_mem(p, len, NULL);
     cl_error *err = NULL;
     *out = NULL;
-    int rc = cl_dump_inspect_reader(r, "mem", out, &err);
+    cl_dump_crash crash;
+    int rc = cl_dump_inspect_reader(r, "mem", out, &crash, &err);
     cl_reader_free(r);
     if (rc == CL_DUMP_NOT_A_DUMP) {
-        if (!err || *out)
+        if (!err || *out || crash.title[0] || crash.bugcheck_known)
             rc = -1;
-    } else if (!*out || !tu_str(*out, "title") || !tu_get(*out, "truncated")) {
+    } else if (!*out || !tu_str(*out, "title") || !tu_get(*out, "truncated") || !tu_crash_matches(&crash, *out)) {
         rc = -1;
     }
     cl_error_free(err);

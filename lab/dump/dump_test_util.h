@@ -35,13 +35,19 @@ static inline char *tu_write_tmp(const void *data, size_t len)
     return path;
 }
 
-/* Inspects len bytes of data written to a file; returns the exit-style code, *out the object. */
+static inline bool tu_crash_matches(const cl_dump_crash *c, json_object *o);
+
+/* Inspects len bytes of data written to a file; returns the exit-style code, *out the object
+ * (checked against the typed crash handed back with it). */
 static inline int tu_inspect_buf(const void *data, size_t len, json_object **out)
 {
     char *path = tu_write_tmp(data, len);
     cl_error *err = NULL;
     *out = NULL;
-    int rc = path ? cl_dump_inspect(path, out, &err) : -1;
+    cl_dump_crash crash;
+    int rc = path ? cl_dump_inspect_crash(path, out, &crash, &err) : -1;
+    if (*out)
+        CHECK(tu_crash_matches(&crash, *out));
     cl_error_free(err);
     if (path)
         unlink(path);
@@ -79,6 +85,31 @@ static inline bool tu_bool(json_object *o, const char *path)
 {
     json_object *v = tu_get(o, path);
     return v && json_object_get_boolean(v);
+}
+
+/* The typed crash and the inspect object tell the same: title, bug check code and
+ * parameters (or none), Linux panic message (or none). */
+static inline bool tu_crash_matches(const cl_dump_crash *c, json_object *o)
+{
+    if (!tu_str(o, "title") || strcmp(c->title, tu_str(o, "title")))
+        return false;
+    if (!c->bugcheck_known) {
+        if (tu_get(o, "bugcheck"))
+            return false;
+    } else {
+        char code[16];
+        snprintf(code, sizeof(code), "0x%x", (unsigned)c->bugcheck);
+        if (!tu_str(o, "bugcheck.code") || strcmp(code, tu_str(o, "bugcheck.code")))
+            return false;
+        for (int i = 0; i < 4; i++) {
+            char k[32];
+            snprintf(k, sizeof(k), "bugcheck.params.%d", i);
+            if (!tu_str(o, k) || strtoull(tu_str(o, k), NULL, 16) != c->params[i])
+                return false;
+        }
+    }
+    const char *pm = tu_str(o, "linux.panic_message");
+    return c->panic_message[0] ? pm && !strcmp(pm, c->panic_message) : !pm;
 }
 
 #endif

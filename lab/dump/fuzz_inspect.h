@@ -9,12 +9,14 @@
 #include "dump/fingerprint.h"
 #include "dump/inspect_priv.h"
 
-static inline void cl_fuzz_inspect(cl_reader *r, int (*inspect)(cl_reader *, json_object **, cl_error **),
+static inline void cl_fuzz_inspect(cl_reader *r,
+                                   int (*inspect)(cl_reader *, json_object **, cl_dump_crash *, cl_error **),
                                    bool fingerprint)
 {
     json_object *o = NULL;
     cl_error *err = NULL;
-    inspect(r, &o, &err);
+    cl_dump_crash crash;
+    inspect(r, &o, &crash, &err);
     json_object_put(o);
     cl_error_free(err);
     if (!fingerprint)

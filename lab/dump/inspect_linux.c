@@ -84,7 +84,7 @@ static json_object *cpus_json(cl_ldump *d, cl_kallsyms *ks, cl_kwalk *kw, const 
     return a;
 }
 
-int cl_inspect_linux(cl_reader *r, json_object **out, cl_error **errp)
+int cl_inspect_linux(cl_reader *r, json_object **out, cl_dump_crash *crash, cl_error **errp)
 {
     CL_AUTOPTR(cl_ldump) d = cl_ldump_open(r, errp);
     if (!d)
@@ -156,8 +156,13 @@ int cl_inspect_linux(cl_reader *r, json_object **out, cl_error **errp)
     } else {
         cl_dump_warn(d->notes, "linux: no VMCOREINFO (note or in memory): no kernel log, release or symbols");
     }
+    /* Fixed titles when the dump tells no crash: a hang caught alive, or no log at all. */
+    snprintf(crash->title, sizeof(crash->title), "%s",
+             have_rep ? rep.title : have_log ? "no crash report in kernel log" : "no kernel log in dump");
+    if (have_rep)
+        snprintf(crash->panic_message, sizeof(crash->panic_message), "%s", rep.panic_message);
     if (have_rep) {
-        json_object_object_add(lx, "panic_message", rep.panic_message[0] ? json_object_new_string(rep.panic_message) : NULL);
+        json_object_object_add(lx, "panic_message", crash->panic_message[0] ? json_object_new_string(crash->panic_message) : NULL);
         json_object_object_add(lx, "report_line", json_object_new_string(rep.report_line));
         json_object_object_add(lx, "report_type", json_object_new_string(rep.type));
         json_object_object_add(lx, "crash_function", rep.function[0] ? json_object_new_string(rep.function) : NULL);
@@ -197,10 +202,7 @@ int cl_inspect_linux(cl_reader *r, json_object **out, cl_error **errp)
     } else {
         json_object_object_add(o, "faulting_module", NULL);
     }
-    /* fixed titles when the dump tells no crash: a hang caught alive, or no log at all */
-    json_object_object_add(o, "title", json_object_new_string(have_rep ? rep.title
-                                                              : have_log ? "no crash report in kernel log"
-                                                                         : "no kernel log in dump"));
+    json_object_object_add(o, "title", json_object_new_string(crash->title));
     cl_json_add_notes(o, d->notes);
     *out = o;
     return d->notes->truncated ? CL_DUMP_TRUNCATED : CL_DUMP_OK;

@@ -72,17 +72,17 @@ static json_object *module_json(const cl_win_module *m)
     return o;
 }
 
-static json_object *bugcheck_json(const cl_windump *d, const cl_bugcheck_info *info)
+static json_object *bugcheck_json(const cl_dump_crash *c, const cl_bugcheck_info *info)
 {
     json_object *b = json_object_new_object();
     char code[16], name[96];
-    snprintf(code, sizeof(code), "0x%" PRIx32, d->bugcheck);
+    snprintf(code, sizeof(code), "0x%" PRIx32, c->bugcheck);
     json_object_object_add(b, "code", json_object_new_string(code));
-    json_object_object_add(b, "name", cl_bugcheck_name(d->bugcheck, name, sizeof(name)) ? json_object_new_string(name) : NULL);
+    json_object_object_add(b, "name", cl_bugcheck_name(c->bugcheck, name, sizeof(name)) ? json_object_new_string(name) : NULL);
     json_object *params = json_object_new_array();
     json_object *meaning = json_object_new_array();
     for (int i = 0; i < 4; i++) {
-        json_object_array_add(params, cl_json_hex(d->params[i]));
+        json_object_array_add(params, cl_json_hex(c->params[i]));
         json_object_array_add(meaning, info->param[i][0] ? json_object_new_string(info->param[i]) : NULL);
     }
     json_object_object_add(b, "params", params);
@@ -115,7 +115,7 @@ static json_object *memory_json(const cl_windump *d)
     return m;
 }
 
-int cl_inspect_windows(cl_reader *r, json_object **out, cl_error **errp)
+int cl_inspect_windows(cl_reader *r, json_object **out, cl_dump_crash *crash, cl_error **errp)
 {
     CL_AUTOPTR(cl_windump) d = cl_windump_open(r, errp);
     if (!d)
@@ -145,7 +145,10 @@ int cl_inspect_windows(cl_reader *r, json_object **out, cl_error **errp)
 
     cl_bugcheck_info info;
     cl_bugcheck_describe(d->bugcheck, d->params, &info);
-    json_object_object_add(o, "bugcheck", bugcheck_json(d, &info));
+    crash->bugcheck_known = true;
+    crash->bugcheck = d->bugcheck;
+    memcpy(crash->params, d->params, sizeof(crash->params));
+    json_object_object_add(o, "bugcheck", bugcheck_json(crash, &info));
 
     json_object *w = json_object_new_object();
     json_object_object_add(w, "directory_table_base", cl_json_hex(d->directory_table_base));
@@ -204,9 +207,8 @@ int cl_inspect_windows(cl_reader *r, json_object **out, cl_error **errp)
     } else {
         json_object_object_add(o, "faulting_module", NULL);
     }
-    char title[CL_TITLE_MAX + 1];
-    cl_win_title(d->bugcheck, &info, fm ? fm->name : NULL, title, sizeof(title));
-    json_object_object_add(o, "title", json_object_new_string(title));
+    cl_win_title(d->bugcheck, &info, fm ? fm->name : NULL, crash->title, sizeof(crash->title));
+    json_object_object_add(o, "title", json_object_new_string(crash->title));
     cl_json_add_notes(o, &d->notes);
     *out = o;
     return d->notes.truncated ? CL_DUMP_TRUNCATED : CL_DUMP_OK;

@@ -41,6 +41,20 @@ static void test_triage_x64_real(void)
     CHECK(tu_int(o, "windows.required_dump_space") == 1669397);
     json_object_put(o);
     cl_error_free(err);
+
+    /* The same crash typed, as lab/run matches it against the scenario. */
+    cl_dump_crash c;
+    o = NULL;
+    CHECK(cl_dump_inspect_crash(REAL_DUMPS "/triage_x64.dmp", &o, &c, NULL) == CL_DUMP_OK);
+    CHECK(c.bugcheck_known && c.bugcheck == 0x1000007e);
+    CHECK(c.params[0] == 0xffffffffc0000005ull && c.params[3] == 0xffff850429891720ull);
+    CHECK_STR(c.title, "0x1000007E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED_M (STATUS_ACCESS_VIOLATION) in amdppm.sys");
+    CHECK(!c.panic_message[0]);
+    CHECK(tu_crash_matches(&c, o));
+    json_object_put(o);
+    /* Not a dump: nothing typed is left from an earlier call. */
+    CHECK(cl_dump_inspect_crash("/dev/null", &o, &c, NULL) == CL_DUMP_NOT_A_DUMP);
+    CHECK(!c.bugcheck_known && !c.title[0]);
 }
 
 static void test_triage_arm64_real(void)
