@@ -41,25 +41,6 @@
 volatile int cl_run_interrupted;
 cl_virt *volatile cl_run_current_virt;
 
-char *cl_run_state_dir(const char *given)
-{
-    if (given && *given)
-        return strdup(given);
-    const char *env = getenv("CRASHLAB_STATE");
-    if (env && *env)
-        return strdup(env);
-    char *p = NULL;
-    /* As root, QEMU runs as libvirt-qemu and must reach the embedded root: not under /root. */
-    if (geteuid() == 0)
-        return strdup("/var/lib/crashlab");
-    const char *home = getenv("HOME");
-    if (home && *home && asprintf(&p, "%s/.cache/crashlab", home) >= 0)
-        return p;
-    if (asprintf(&p, "/tmp/crashlab-%ld", (long)getuid()) >= 0)
-        return p;
-    return NULL;
-}
-
 void cl_run_progress(cl_run_ctx *c, const char *phase, const char *fmt, ...)
 {
     if (c->opts->quiet)
@@ -110,7 +91,8 @@ int cl_run_wait_crash(cl_run_ctx *c, double deadline)
                 snprintf(c->crash_detail, sizeof(c->crash_detail), "%s", ev.detail_str);
                 return 1;
             }
-            snprintf(c->crash_detail, sizeof(c->crash_detail), "stopped:%s", ev.detail_str);
+            /* Cut on purpose: the detail is a short libvirt reason word. */
+            snprintf(c->crash_detail, sizeof(c->crash_detail), "stopped:%.23s", ev.detail_str);
             return 2;
         }
         if (cl_run_interrupted || cl_now() >= deadline)
@@ -122,46 +104,18 @@ int cl_run_wait_crash(cl_run_ctx *c, double deadline)
     }
 }
 
-static void make_run_id(cl_run_ctx *c)
-{
-    if (c->opts->run_id) {
-        snprintf(c->run_id, sizeof(c->run_id), "%s", c->opts->run_id);
-    } else {
-        unsigned char r[3] = { 0 };
-        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            if (read(fd, r, sizeof(r)) != (ssize_t)sizeof(r))
-                r[0] = (unsigned char)getpid();
-            close(fd);
-        }
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        char name[48];
-        snprintf(name, sizeof(name), "%s", c->s->name);
-        for (char *p = name; *p; p++)
-            if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') && *p != '-')
-                *p = '_';
-        snprintf(c->run_id, sizeof(c->run_id), "%04d%02d%02d-%02d%02d%02d-%s-%02x%02x%02x", tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, name, r[0], r[1], r[2]);
-    }
-    /* Domain names stay short and unique: the socket path has a hard limit. */
-    char hex[65];
-    cl_sha256_buf(c->run_id, strlen(c->run_id), hex);
-    snprintf(c->domname, sizeof(c->domname), "cl-%.12s", hex);
-}
-
 bool cl_run_input_sha256(cl_run_ctx *c, const char *path, char hex[65], cl_error **errp)
 {
     struct stat st;
     if (stat(path, &st) < 0)
         return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot stat '%s'", path);
-    char dir[PATH_MAX], memo[PATH_MAX + 128];
-    snprintf(dir, sizeof(dir), "%s/guest-cache/sums", c->state_dir);
+    char dir[PATH_MAX], memo[PATH_MAX];
     /* Not ctime: libvirt chowns the kernel and initrd to QEMU's user and back on every run. */
-    snprintf(memo, sizeof(memo), "%s/%llx-%llx-%llx-%lld.%09ld", dir, (unsigned long long)st.st_dev,
-             (unsigned long long)st.st_ino, (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec,
-             st.st_mtim.tv_nsec);
+    if (!cl_path_fmt(dir, sizeof(dir), errp, "%s/guest-cache/sums", c->state_dir) ||
+        !cl_path_fmt(memo, sizeof(memo), errp, "%s/%llx-%llx-%llx-%lld.%09ld", dir, (unsigned long long)st.st_dev,
+                     (unsigned long long)st.st_ino, (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                     st.st_mtim.tv_nsec))
+        return false;
     CL_AUTOFREE char *text = NULL;
     size_t len = 0;
     if (cl_file_read_all(memo, 64, &text, &len, NULL) && len == 64 && strspn(text, "0123456789abcdef") == 64) {
@@ -187,11 +141,10 @@ static bool stage_guest_file(cl_run_ctx *c, char *path, cl_error **errp)
     char hex[65];
     if (!cl_run_input_sha256(c, path, hex, errp))
         return false;
-    char dir[PATH_MAX], dst[PATH_MAX + 80];
-    snprintf(dir, sizeof(dir), "%s/guest-cache", c->state_dir);
-    if (!cl_mkdir_p(dir, CL_DIR_MODE_PASS, errp))
+    char dir[PATH_MAX], dst[PATH_MAX];
+    if (!cl_path_fmt(dir, sizeof(dir), errp, "%s/guest-cache", c->state_dir) || !cl_mkdir_p(dir, CL_DIR_MODE_PASS, errp) ||
+        !cl_path_fmt(dst, sizeof(dst), errp, "%s/%.32s-%s", dir, hex, strrchr(path, '/') + 1))
         return false;
-    snprintf(dst, sizeof(dst), "%s/%.32s-%s", dir, hex, strrchr(path, '/') + 1);
     if (access(dst, R_OK) != 0) {
         CL_AUTOFREE char *data = NULL;
         size_t len = 0;
@@ -199,19 +152,7 @@ static bool stage_guest_file(cl_run_ctx *c, char *path, cl_error **errp)
             return false;
         chmod(dst, 0444);
     }
-    snprintf(path, PATH_MAX, "%s", dst);
-    return true;
-}
-
-static bool guest_files(cl_run_ctx *c, char *kernel, char *initrd, cl_error **errp)
-{
-    snprintf(kernel, PATH_MAX, "%s/vmlinuz", c->guest_dir);
-    snprintf(initrd, PATH_MAX, "%s/initrd.img", c->guest_dir);
-    /* On a remote host these are that host's paths: libvirt checks them (remote.h). */
-    if (!c->remote && (access(kernel, R_OK) < 0 || access(initrd, R_OK) < 0))
-        return cl_error_set(errp, CL_ERR_INVAL, "the Linux guest is not built: no '%s' or '%s' (run `make guest`)",
-                            kernel, initrd);
-    return true;
+    return cl_path_fmt(path, PATH_MAX, errp, "%s", dst);
 }
 
 /* One process per embedded libvirt root: two would fight over its driver.pid. A second
@@ -238,20 +179,6 @@ static bool lock_state_dir(cl_run_ctx *c, int *fd, cl_error **errp)
     if (cl_run_interrupted)
         return cl_error_set(errp, CL_ERR_INTERRUPTED, "interrupted");
     return cl_error_set(errp, CL_ERR_VIRT, "state directory '%s' stayed in use by another crashlab run", c->state_dir);
-}
-
-/* The embedded driver keeps QEMU's per-domain files under the state directory. */
-static bool check_state_dir(cl_run_ctx *c, cl_error **errp)
-{
-    if (!cl_mkdir_p(c->state_dir, CL_DIR_MODE_PASS, errp))
-        return false;
-    char blocker[PATH_MAX];
-    bool embedded = !c->opts->uri || strstr(c->opts->uri, "/embed");
-    if (geteuid() == 0 && embedded && !cl_path_world_reachable(c->state_dir, false, blocker, sizeof(blocker)))
-        return cl_error_set(errp, CL_ERR_INVAL,
-                            "state directory '%s': QEMU runs as libvirt-qemu and cannot enter '%s' (chmod o+x it, or choose --state elsewhere)",
-                            c->state_dir, blocker);
-    return true;
 }
 
 static char *linux_cmdline(cl_run_ctx *c)
@@ -298,8 +225,8 @@ static void capture(cl_run_ctx *c)
 
     /* virDomainScreenshot streams the picture: the same on every host. */
     if (c->s->screenshot && strcmp(state, "gone") && strcmp(state, "shutoff")) {
-        char png[PATH_MAX + 32];
-        snprintf(png, sizeof(png), "%s/screenshot.png", c->partial_dir);
+        char png[PATH_MAX];
+        cl_path_fmt(png, sizeof(png), NULL, "%s/screenshot.png", c->partial_dir); /* fits: cl_run_open_dirs */
         CL_AUTOPTR(cl_error) serr = NULL;
         if (cl_domain_screenshot(c->v, c->dom, png, &serr))
             json_object_object_add(cap, "screenshot", json_object_new_string("screenshot.png"));
@@ -310,7 +237,7 @@ static void capture(cl_run_ctx *c)
     if (fmt == CL_DUMPFMT_NONE || !strcmp(state, "gone") || !strcmp(state, "shutoff"))
         return;
     const char *ext = fmt == CL_DUMPFMT_ELF ? "elf" : fmt == CL_DUMPFMT_WIN_DMP ? "dmp" : "kdump";
-    snprintf(c->dump_path, sizeof(c->dump_path), "%s/dump.%s", c->partial_dir, ext);
+    cl_path_fmt(c->dump_path, sizeof(c->dump_path), NULL, "%s/dump.%s", c->partial_dir, ext); /* fits: cl_run_open_dirs */
     double t = cl_now();
     cl_run_progress(c, "capture", "writing a %s memory dump", cl_dump_format_to_string(fmt));
     CL_AUTOPTR(cl_error) err = NULL;
@@ -336,7 +263,8 @@ static void capture(cl_run_ctx *c)
         char st2[32], rs2[32];
         cl_domain_state(c->dom, st2, rs2);
         c->obs.infra = true;
-        snprintf(c->reason, sizeof(c->reason), "the crash was seen but its dump was lost%s: %s",
+        /* The reason has room for a cut error message, not for a whole one. */
+        snprintf(c->reason, sizeof(c->reason), "the crash was seen but its dump was lost%s: %.900s",
                  !strcmp(st2, "gone") || !strcmp(st2, "shutoff") ? " (the QEMU process went away)" : "", err->msg);
         return;
     }
@@ -374,9 +302,10 @@ static void capture(cl_run_ctx *c)
 static void describe_crash(cl_run_ctx *c, const cl_console_report *cr)
 {
     json_object *crash = NULL;
+    c->described = true;
     if (c->dump_path[0]) {
         CL_AUTOPTR(cl_error) err = NULL;
-        int rc = cl_dump_inspect(c->dump_path, &crash, &err);
+        int rc = cl_dump_inspect_crash(c->dump_path, &crash, &c->dump_crash, &err);
         if (rc == CL_DUMP_NOT_A_DUMP || !crash) {
             crash = json_object_new_object();
             json_object_object_add(crash, "dump_error", json_object_new_string(err ? err->msg : "unreadable"));
@@ -384,22 +313,35 @@ static void describe_crash(cl_run_ctx *c, const cl_console_report *cr)
     }
     if (!crash)
         crash = json_object_new_object();
-    json_object *t = NULL;
-    const char *dump_title = json_object_object_get_ex(crash, "title", &t) ? json_object_get_string(t) : NULL;
-    json_object *lx = NULL, *pm = NULL;
-    const char *dump_panic = json_object_object_get_ex(crash, "linux", &lx) && json_object_object_get_ex(lx, "panic_message", &pm)
-                                 ? json_object_get_string(pm) : NULL;
+    const char *dump_title = c->dump_crash.title, *dump_panic = c->dump_crash.panic_message;
     json_object_object_add(crash, "detected_by", json_object_new_string(c->crash_detail[0] ? c->crash_detail : "none"));
     if (cr->found) {
         json_object_object_add(crash, "kind", json_object_new_string(cr->kind));
         json_object_object_add(crash, "console_title", json_object_new_string(cr->title));
         json_object_object_add(crash, "console_report", json_object_new_string(cr->report));
     }
-    const char *panic = dump_panic && *dump_panic ? dump_panic : cr->panic_message;
+    const char *panic = *dump_panic ? dump_panic : cr->panic_message;
     json_object_object_add(crash, "panic_message", json_object_new_string(panic));
-    if (!dump_title || !*dump_title)
+    if (!*dump_title)
         json_object_object_add(crash, "title", json_object_new_string(cr->found ? cr->title : "lost connection to guest"));
     json_object_object_add(c->res, "crash", crash);
+}
+
+/* What the scenario's pattern is matched against: the title, panic message and console
+ * report that result.crash shows, in that order; the dump's bug check goes into the
+ * observation. */
+static void crash_text(cl_run_ctx *c, const cl_console_report *cr, char *text, size_t len)
+{
+    const cl_dump_crash *d = &c->dump_crash;
+    const char *title = d->title[0] ? d->title : cr->found ? cr->title : "lost connection to guest";
+    int n = snprintf(text, len, "%s\n%s\n", title, d->panic_message[0] ? d->panic_message : cr->panic_message);
+    if (cr->found && n >= 0 && (size_t)n < len)
+        snprintf(text + n, len - (size_t)n, "%s\n%s\n", cr->title, cr->report);
+    if (d->bugcheck_known) {
+        c->obs.bugcheck = d->bugcheck;
+        c->obs.bugcheck_known = true;
+        memcpy(c->obs.params, d->params, sizeof(c->obs.params));
+    }
 }
 
 /* Host side as configured against the guest side as the dump's memory shows it. */
@@ -530,64 +472,29 @@ static int finish(cl_run_ctx *c, json_object **result)
         describe_crash(c, &cr);
     cl_run_truth(c);
 
-    /* What the verdict is matched against. */
+    /* What the verdict is matched against: the typed crash, not result.json read back. */
     char text[8192] = "";
-    json_object *crash = NULL, *v = NULL;
-    if (json_object_object_get_ex(c->res, "crash", &crash)) {
-        const char *keys[] = { "title", "panic_message", "console_title", "console_report" };
-        for (size_t i = 0; i < 4; i++)
-            if (json_object_object_get_ex(crash, keys[i], &v))
-                snprintf(text + strlen(text), sizeof(text) - strlen(text), "%s\n", json_object_get_string(v));
-        if (json_object_object_get_ex(crash, "bugcheck", &v)) {
-            json_object *code = NULL, *params = NULL;
-            if (json_object_object_get_ex(v, "code", &code)) {
-                c->obs.bugcheck = (uint32_t)strtoul(json_object_get_string(code), NULL, 16);
-                c->obs.bugcheck_known = true;
-            }
-            if (json_object_object_get_ex(v, "params", &params))
-                for (size_t i = 0; i < 4 && i < json_object_array_length(params); i++)
-                    c->obs.params[i] = strtoull(json_object_get_string(json_object_array_get_idx(params, i)), NULL, 16);
-        }
-    }
-    /* Cross-check: the hypervisor's record, the dump's header and the expectation must
-     * tell the same story; any disagreement is named and fails the run. */
-    json_object *mism = json_object_new_array();
-    if (c->hv_known) {
-        char m[160];
-        if (c->obs.bugcheck_known && c->obs.bugcheck != (uint32_t)c->hv[0]) {
-            snprintf(m, sizeof(m), "bug check 0x%x in the dump, 0x%" PRIx64 " in the hypervisor record", c->obs.bugcheck, c->hv[0]);
-            json_object_array_add(mism, json_object_new_string(m));
-        }
-        for (int i = 0; c->obs.bugcheck_known && i < 4; i++)
-            if (c->obs.params[i] != c->hv[i + 1]) {
-                snprintf(m, sizeof(m), "parameter %d is 0x%" PRIx64 " in the dump, 0x%" PRIx64 " in the hypervisor record",
-                         i + 1, c->obs.params[i], c->hv[i + 1]);
-                json_object_array_add(mism, json_object_new_string(m));
-            }
-        if (!c->obs.bugcheck_known) {
-            c->obs.bugcheck = (uint32_t)c->hv[0];
-            c->obs.bugcheck_known = true;
-            memcpy(c->obs.params, c->hv + 1, sizeof(c->obs.params));
-        }
-    }
+    if (c->described)
+        crash_text(c, &cr, text, sizeof(text));
+    /* The hypervisor's record, the dump's header and the expectation must tell the same
+     * story; the rules and their order are cl_run_judge's (verdict.c). */
+    c->obs.hv_known = c->hv_known;
+    memcpy(c->obs.hv, c->hv, sizeof(c->hv));
+    c->obs.run_reason = c->reason;
     c->obs.crash_kind = cr.found ? cr.kind : NULL;
     c->obs.crash_text = text;
-    char reason[1024] = "";
-    cl_verdict verdict = cl_run_decide(c->s, &c->obs, reason, sizeof(reason));
-    if (c->reason[0])
-        snprintf(reason, sizeof(reason), "%s", c->reason);
-    if (json_object_array_length(mism) > 0 && verdict != CL_VERDICT_INFRA_ERROR) {
-        verdict = CL_VERDICT_FAIL;
-        snprintf(reason, sizeof(reason), "the hypervisor record and the dump disagree: %s",
-                 json_object_get_string(json_object_array_get_idx(mism, 0)));
-    }
-    if (c->hv_known || json_object_array_length(mism) > 0) {
-        json_object *x = json_object_new_object();
-        json_object_object_add(x, "agree", json_object_new_boolean(json_object_array_length(mism) == 0));
-        json_object_object_add(x, "mismatches", json_object_get(mism));
+    cl_judgement j;
+    cl_run_judge(c->s, &c->obs, &j);
+    cl_verdict verdict = j.verdict;
+    const char *reason = j.reason;
+    if (j.crosschecked || j.nmismatch > 0) {
+        json_object *x = json_object_new_object(), *mism = json_object_new_array();
+        for (int i = 0; i < j.nmismatch; i++)
+            json_object_array_add(mism, json_object_new_string(j.mismatch[i]));
+        json_object_object_add(x, "agree", json_object_new_boolean(j.nmismatch == 0));
+        json_object_object_add(x, "mismatches", mism);
         json_object_object_add(c->res, "crosscheck", x);
     }
-    json_object_put(mism);
     json_object_object_add(c->res, "verdict", json_object_new_string(cl_verdict_to_string(verdict)));
     json_object_object_add(c->res, "expected_verdict", json_object_new_string(cl_verdict_to_string(c->s->expect_verdict)));
     json_object_object_add(c->res, "reason", json_object_new_string(reason));
@@ -624,328 +531,177 @@ static bool interrupted(cl_error **errp)
     return cl_run_interrupted && !cl_error_set(errp, CL_ERR_INTERRUPTED, "interrupted");
 }
 
-bool cl_run_opts_check(const cl_run_opts *opts, cl_error **errp)
+
+/* What the domain is built from: the XML options and the buffers they point into. */
+typedef struct {
+    cl_domxml_opts dx;
+    cl_accel_choice acc;
+    char host[256];
+    char overlay[PATH_MAX + 16], nvram[PATH_MAX + 16], rr_path[PATH_MAX + 16];
+    char *cmdline;
+    char *xml;
+} run_domain;
+
+/* The release the guest files were built for, from make guest's manifest. */
+static void record_guest_release(cl_run_ctx *c)
 {
-    if (opts->accel && strcmp(opts->accel, "auto") && strcmp(opts->accel, "kvm") && strcmp(opts->accel, "tcg"))
-        return cl_error_set(errp, CL_ERR_INVAL, "--accel '%s' is not one of auto, kvm, tcg", opts->accel);
-    if (opts->dump_format) {
-        bool known = false;
-        for (int i = 0; i < CL_DUMPFMT_LAST; i++)
-            known |= !strcmp(opts->dump_format, cl_dump_format_to_string((cl_dump_format)i));
-        char names[128];
-        if (!known)
-            return cl_error_set(errp, CL_ERR_INVAL, "--dump-format '%s' is not one of %s", opts->dump_format,
-                                cl_dump_format_list(names, sizeof(names)));
-    }
-    /* The run id becomes a directory name, the domain's metadata and a kernel parameter. */
-    if (opts->run_id && !cl_name_check("--run-id", opts->run_id, errp))
-        return false;
-    if (opts->results_dir && !*opts->results_dir)
-        return cl_error_set(errp, CL_ERR_INVAL, "--results is empty");
-    if (opts->state_dir && !*opts->state_dir)
-        return cl_error_set(errp, CL_ERR_INVAL, "--state is empty");
-    return true;
+    char mpath[PATH_MAX];
+    CL_AUTOFREE char *mtext = NULL;
+    json_object *m = NULL, *rel = NULL, *g = NULL;
+    if (cl_path_fmt(mpath, sizeof(mpath), NULL, "%s/manifest.json", c->guest_dir) &&
+        cl_file_read_all(mpath, 1u << 20, &mtext, NULL, NULL) && (m = json_tokener_parse(mtext)) &&
+        json_object_object_get_ex(m, "kernel_release", &rel) && json_object_is_type(rel, json_type_string) &&
+        json_object_object_get_ex(c->res, "guest", &g))
+        json_object_object_add(g, "kernel_release", json_object_get(rel));
+    json_object_put(m);
 }
 
-int cl_run_execute(const cl_run_opts *opts, json_object **result)
+/* Takes the state directory, opens the host and chooses the accelerator. */
+static bool connect_host(cl_run_ctx *c, run_domain *d, int *lock, cl_error **errp)
 {
-    cl_run_ctx ctx = { .opts = opts };
-    cl_run_ctx *c = &ctx;
-    c->t0 = c->phase_t0 = cl_now();
-    CL_AUTOPTR(cl_error) err = NULL;
-
-    /* Validate everything before the first libvirt call, and the options before the scenario. */
-    if (!cl_run_opts_check(opts, &err)) {
-        fprintf(stderr, "crashlab run: %s\n", err->msg);
-        return 2;
-    }
-    c->s = cl_scenario_load(opts->scenario_path, &err);
-    if (!c->s) {
-        fprintf(stderr, "%s\n", err->msg);
-        return 2;
-    }
-    if (opts->dump_format) {
-        for (int i = 0; i < CL_DUMPFMT_LAST; i++)
-            if (!strcmp(opts->dump_format, cl_dump_format_to_string((cl_dump_format)i)))
-                c->s->dump_format = (cl_dump_format)i;
-    }
-    if (opts->image) {
-        free(c->s->image);
-        c->s->image = strdup(opts->image);
-    }
-    if (!cl_scenario_check_files(c->s, CL_AGENT_MAX_UPLOAD, &err)) {
-        fprintf(stderr, "crashlab run: %s\n", err->msg);
-        cl_scenario_free(c->s);
-        return 2;
-    }
-    CL_AUTOFREE char *state = cl_run_state_dir(opts->state_dir);
-    snprintf(c->state_dir, sizeof(c->state_dir), "%s", state ? state : "/tmp/crashlab");
-    if (c->state_dir[0] != '/') {
-        /* libvirt's embedded root must be an absolute path. */
-        char cwd[PATH_MAX];
-        if (getcwd(cwd, sizeof(cwd))) {
-            char abs[PATH_MAX * 2 + 2];
-            snprintf(abs, sizeof(abs), "%s/%s", cwd, c->state_dir);
-            snprintf(c->state_dir, sizeof(c->state_dir), "%s", abs);
-        }
-    }
-    c->remote = !cl_virt_uri_is_local(opts->uri);
-    if (c->remote && c->s->dump_format != CL_DUMPFMT_NONE && !opts->print_xml && (!opts->dump_pool || !*opts->dump_pool)) {
-        fprintf(stderr, "crashlab run: '%s' is a remote host: its dump is written into a storage pool there and brought home; name it with --dump-pool (or use --dump-format none)\n",
-                opts->uri);
-        cl_scenario_free(c->s);
-        return 2;
-    }
-    const char *gd = opts->guest_dir ? opts->guest_dir : getenv("CRASHLAB_GUEST");
-    /* A remote host's guest directory is a path there: never resolved here. */
-    if (c->remote && gd)
-        snprintf(c->guest_dir, sizeof(c->guest_dir), "%s", gd);
-    else if (!realpath(gd ? gd : "build/guest", c->guest_dir))
-        snprintf(c->guest_dir, sizeof(c->guest_dir), "%s", gd ? gd : "build/guest");
-    make_run_id(c);
-    char kernel[PATH_MAX] = "", initrd[PATH_MAX] = "";
-    if (!opts->print_xml && !check_state_dir(c, &err)) {
-        fprintf(stderr, "crashlab run: %s\n", err->msg);
-        cl_scenario_free(c->s);
-        return 2;
-    }
-    if (c->s->profile == CL_PROFILE_LINUX && !guest_files(c, kernel, initrd, &err)) {
-        fprintf(stderr, "crashlab run: %s\n", err->msg);
-        cl_scenario_free(c->s);
-        return 2;
-    }
-    if (c->s->profile == CL_PROFILE_WINDOWS && !opts->print_xml && (!c->s->image || access(c->s->image, R_OK) != 0)) {
-        fprintf(stderr, "crashlab run: %s: the windows profile needs a readable base image (guest.image or --image), not '%s'\n",
-                opts->scenario_path, c->s->image ? c->s->image : "(none)");
-        cl_scenario_free(c->s);
-        return 2;
-    }
-    /* An image that cannot give what the scenario expects is refused before anything starts. */
-    if (c->s->profile == CL_PROFILE_WINDOWS && !opts->print_xml && !opts->no_check &&
-        !cl_run_image_precheck(c->s, opts->quiet, &err)) {
-        fprintf(stderr, "crashlab run: %s: %s\n", opts->scenario_path, err->msg);
-        cl_scenario_free(c->s);
-        return 2;
-    }
-
-    const char *rdir = opts->results_dir ? opts->results_dir : "results";
-    if (!opts->print_xml) {
-        if (!cl_mkdir_p(rdir, CL_DIR_MODE_PASS, &err) || !realpath(rdir, c->results_dir)) {
-            fprintf(stderr, "crashlab run: results directory '%s': %s\n", rdir, err ? err->msg : strerror(errno));
-            cl_scenario_free(c->s);
-            return 2;
-        }
-        snprintf(c->partial_dir, sizeof(c->partial_dir), "%s/.%s.partial", c->results_dir, c->run_id);
-        snprintf(c->final_dir, sizeof(c->final_dir), "%s/%s", c->results_dir, c->run_id);
-        if (mkdir(c->partial_dir, CL_DIR_MODE_PASS) < 0) {
-            int e = errno;
-            fprintf(stderr, "crashlab run: cannot create '%s': %s\n", c->partial_dir, strerror(e));
-            cl_scenario_free(c->s);
-            /* A full or failing disk is the host's problem (exit 3: the daemon retries it),
-             * not bad input (exit 2: closed for good). */
-            return e == ENOSPC || e == EDQUOT || e == EIO || e == ENOMEM ? 3 : 2;
-        }
-    } else {
-        /* Paths in domain XML must be absolute, also when only printed. */
-        char cwd[PATH_MAX];
-        if (rdir[0] == '/' || !getcwd(cwd, sizeof(cwd)))
-            snprintf(c->partial_dir, sizeof(c->partial_dir), "%s/%s", rdir, c->run_id);
-        else
-            snprintf(c->partial_dir, sizeof(c->partial_dir), "%s/%s/%s", cwd, rdir, c->run_id);
-    }
-    snprintf(c->console, sizeof(c->console), "%s/console.log", c->partial_dir);
-    snprintf(c->sock, sizeof(c->sock), "%s/s/%s.qga", c->state_dir, c->domname);
-
-    c->res = json_object_new_object();
-    c->timings = json_object_new_object();
-    c->steps = json_object_new_array();
-    c->ladder = json_object_new_array();
-    c->warnings = json_object_new_array();
-    c->deadline = c->t0 + c->s->t_run;
-    cl_result_begin(c->res, c->run_id, c->s);
-
-    int rc;
-    CL_AUTOCLOSE state_lock = -1;
-    CL_AUTOFREE char *cmdline = NULL;
-    CL_AUTOFREE char *xml = NULL;
-    cl_accel_choice acc = { 0 };
-    char sdir[PATH_MAX + 4];
-    snprintf(sdir, sizeof(sdir), "%s/s", c->state_dir);
-    if (!opts->print_xml && !cl_mkdir_p(sdir, CL_DIR_MODE_PASS, &err))
-        goto infra;
-
-    if (kernel[0] && !c->remote) {
-        /* The release the guest files were built for, from make guest's manifest. */
-        char mpath[PATH_MAX + 16];
-        snprintf(mpath, sizeof(mpath), "%s/manifest.json", c->guest_dir);
-        CL_AUTOFREE char *mtext = NULL;
-        json_object *m = NULL, *rel = NULL, *g = NULL;
-        if (cl_file_read_all(mpath, 1u << 20, &mtext, NULL, NULL) && (m = json_tokener_parse(mtext)) &&
-            json_object_object_get_ex(m, "kernel_release", &rel) && json_object_is_type(rel, json_type_string) &&
-            json_object_object_get_ex(c->res, "guest", &g))
-            json_object_object_add(g, "kernel_release", json_object_get(rel));
-        json_object_put(m);
-    }
-    if (kernel[0] && !opts->print_xml && !c->remote && (!stage_guest_file(c, kernel, &err) || !stage_guest_file(c, initrd, &err)))
-        goto infra;
-    if (opts->print_xml) {
-        /* Nothing is started, nothing is connected: the accelerator is the one asked for,
-         * else KVM only if an earlier probe found it working. */
-        bool kvm = opts->accel && !strcmp(opts->accel, "kvm");
-        snprintf(acc.domain_type, sizeof(acc.domain_type), "%s", kvm ? "kvm" : "qemu");
-        snprintf(acc.accel, sizeof(acc.accel), "%s", kvm ? "kvm" : "tcg");
-        goto build_xml;
-    }
+    char sdir[PATH_MAX];
+    if (!cl_path_fmt(sdir, sizeof(sdir), errp, "%s/s", c->state_dir) || !cl_mkdir_p(sdir, CL_DIR_MODE_PASS, errp))
+        return false;
+    if (c->kernel[0] && !c->remote && (!stage_guest_file(c, c->kernel, errp) || !stage_guest_file(c, c->initrd, errp)))
+        return false;
     /* A signal that came before the handlers could act on it (while the scenario loaded,
      * while the lock was taken, while libvirt opened) ends the run here, recorded. */
-    if (interrupted(&err) || !lock_state_dir(c, &state_lock, &err) || interrupted(&err))
-        goto infra;
+    if (interrupted(errp) || !lock_state_dir(c, lock, errp) || interrupted(errp))
+        return false;
     /* Bounded by the run's deadline and by SIGTERM: a libvirt that never answers ends the run. */
-    c->v = cl_virt_open_by(opts->uri, c->state_dir, c->deadline, &err);
-    if (!c->v || interrupted(&err))
-        goto infra;
+    c->v = cl_virt_open_by(c->opts->uri, c->state_dir, c->deadline, errp);
+    if (!c->v || interrupted(errp))
+        return false;
     cl_run_current_virt = c->v;
-    if (cl_virt_cleanup_stale(c->v, opts->quiet, NULL) > 0)
+    if (cl_virt_cleanup_stale(c->v, c->opts->quiet, NULL) > 0)
         cl_run_progress(c, "define", "cleaned up domains left behind by earlier runs");
-    {
-        /* The probe boots a Linux kernel; a Windows run on this host probes with the Linux
-         * guest's kernel when it is built. */
-        char probe[PATH_MAX];
-        snprintf(probe, sizeof(probe), "%s/vmlinuz", c->guest_dir);
-        const char *pk = opts->print_xml ? NULL : kernel[0] ? kernel : access(probe, R_OK) == 0 ? probe : NULL;
-        if (!cl_accel_choose(c->v, opts->accel, pk, c->state_dir, 6, &acc, &err))
-            goto infra;
-    }
-    cl_run_progress(c, "define", "accelerator %s (%s%s)", acc.accel, acc.why, acc.cached ? ", cached" : "");
-    json_object_object_add(c->res, "host", host_json(c, &acc));
-    {
-        json_object *h = NULL;
-        if (json_object_object_get_ex(c->res, "host", &h))
-            cl_run_remote_host_json(c, h);
-    }
-    if (c->remote && !cl_run_remote_check(c, kernel, initrd, &err))
-        goto infra;
+    /* The probe boots a Linux kernel; a Windows run on this host probes with the Linux
+     * guest's kernel when it is built. */
+    char probe[PATH_MAX];
+    const char *pk = c->kernel[0] ? c->kernel
+                     : cl_path_fmt(probe, sizeof(probe), NULL, "%s/vmlinuz", c->guest_dir) && access(probe, R_OK) == 0 ? probe
+                                                                                                                      : NULL;
+    if (!cl_accel_choose(c->v, c->opts->accel, pk, c->state_dir, 6, &d->acc, errp))
+        return false;
+    cl_run_progress(c, "define", "accelerator %s (%s%s)", d->acc.accel, d->acc.why, d->acc.cached ? ", cached" : "");
+    json_object *h = host_json(c, &d->acc);
+    json_object_object_add(c->res, "host", h);
+    cl_run_remote_host_json(c, h);
+    return !c->remote || cl_run_remote_check(c, c->kernel, c->initrd, errp);
+}
 
-build_xml:
-    if (c->s->profile == CL_PROFILE_LINUX && !(cmdline = linux_cmdline(c))) {
-        cl_error_set(&err, CL_ERR_NOMEM, "out of memory");
-        goto infra;
-    }
-    char host[256] = "";
-    gethostname(host, sizeof(host) - 1);
-    cl_domxml_opts dx = {
-        .name = c->domname, .run_id = c->run_id, .owner_pid = (long)getpid(), .owner_host = host,
+/* The domain XML for this run (also what --print-xml prints). */
+static bool build_xml(cl_run_ctx *c, run_domain *d, cl_error **errp)
+{
+    if (c->s->profile == CL_PROFILE_LINUX && !(d->cmdline = linux_cmdline(c)))
+        return cl_error_set(errp, CL_ERR_NOMEM, "out of memory");
+    gethostname(d->host, sizeof(d->host) - 1);
+    d->dx = (cl_domxml_opts){
+        .name = c->domname, .run_id = c->run_id, .owner_pid = (long)getpid(), .owner_host = d->host,
         .profile = c->s->profile, .memory_mb = c->s->memory_mb, .vcpus = c->s->vcpus,
-        .domain_type = acc.domain_type, .kernel = kernel, .initrd = initrd, .cmdline = cmdline,
+        .domain_type = d->acc.domain_type, .kernel = c->kernel, .initrd = c->initrd, .cmdline = d->cmdline,
         .console_log = c->console, .agent_socket = c->sock, .smbios = &c->s->smbios,
         .firmware = c->s->firmware, .tpm = c->s->tpm, .hv_mask = cl_domxml_hv_all(),
         .disk = c->s->image, .cdrom = c->s->virtio_iso,
         .ovmf_code = "/usr/share/OVMF/OVMF_CODE_4M.fd", .nvram = "/dev/null",
         .panic_continue = c->s->guest_dump, .remote = c->remote,
     };
-    char overlay[PATH_MAX + 16], nvram[PATH_MAX + 16];
     if (c->s->profile == CL_PROFILE_WINDOWS) {
-        if (!cl_windows_prepare(c->s, c->partial_dir, !opts->print_xml, overlay, sizeof(overlay), nvram,
-                                sizeof(nvram), &err))
-            goto infra;
-        dx.disk = overlay;
-        dx.nvram = nvram;
-        dx.ovmf_code = CL_OVMF_CODE;
-        dx.hv_mask = cl_scenario_hv_mask(c->s, cl_windows_hv_mask(acc.domain_type, c->warnings));
-        dx.cpu_model = cl_domxml_cpu_model(acc.domain_type);
+        if (!cl_windows_prepare(c->s, c->partial_dir, !c->opts->print_xml, d->overlay, sizeof(d->overlay), d->nvram,
+                                sizeof(d->nvram), errp))
+            return false;
+        d->dx.disk = d->overlay;
+        d->dx.nvram = d->nvram;
+        d->dx.ovmf_code = CL_OVMF_CODE;
+        d->dx.hv_mask = cl_scenario_hv_mask(c->s, cl_windows_hv_mask(d->acc.domain_type, c->warnings));
+        d->dx.cpu_model = cl_domxml_cpu_model(d->acc.domain_type);
         json_object *h = NULL;
         if (json_object_object_get_ex(c->res, "host", &h))
-            json_object_object_add(h, "cpu_model", json_object_new_string(dx.cpu_model));
+            json_object_object_add(h, "cpu_model", json_object_new_string(d->dx.cpu_model));
     }
-    char rr_path[PATH_MAX + 16];
-    if (!cl_run_record_prepare(c, &dx, rr_path, sizeof(rr_path), &err))
-        goto infra;
-    if (!(xml = cl_domxml_build(&dx, &err)))
-        goto infra;
-    if (opts->print_xml) {
-        fputs(xml, stdout);
-        rc = 0;
-        goto out;
-    }
-    char xmlpath[PATH_MAX + 16];
-    snprintf(xmlpath, sizeof(xmlpath), "%s/domain.xml", c->partial_dir);
-    if (!cl_file_write_atomic(xmlpath, xml, strlen(xml), &err))
-        goto infra;
-    /* QEMU runs as its own user and writes the console into the run directory. */
+    return cl_run_record_prepare(c, &d->dx, d->rr_path, sizeof(d->rr_path), errp) &&
+           (d->xml = cl_domxml_build(&d->dx, errp)) != NULL;
+}
+
+/* The XML kept with the result, and the console file QEMU (its own user) appends to. */
+static bool define(cl_run_ctx *c, run_domain *d, cl_error **errp)
+{
+    char xmlpath[PATH_MAX];
+    if (!cl_path_fmt(xmlpath, sizeof(xmlpath), errp, "%s/domain.xml", c->partial_dir) ||
+        !cl_file_write_atomic(xmlpath, d->xml, strlen(d->xml), errp))
+        return false;
     int cfd = open(c->console, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CL_FILE_MODE);
     if (cfd >= 0)
         close(cfd);
     cl_run_phase_end(c, "define");
-
     unlink(c->sock);
-    if (interrupted(&err))
-        goto infra;
+    return !interrupted(errp);
+}
+
+enum boot_outcome { BOOT_FAILED, BOOT_AGENT_UP, BOOT_RECORDED };
+
+/* Warm (restored from a saved guest) or cold, until the agent answers; a recorded run
+ * has no agent and is watched for its crash instead. */
+static enum boot_outcome boot(cl_run_ctx *c, run_domain *d, cl_error **errp)
+{
+    const cl_run_opts *opts = c->opts;
     if (opts->warm && c->remote)
         json_object_array_add(c->warnings, json_object_new_string(
             "warm: a remote host boots cold (its QEMU would need the save file on that host)"));
     if (opts->warm && c->s->profile == CL_PROFILE_LINUX && !c->remote) {
         CL_AUTOFREE char *fc = cl_scenario_fault_cmdline(c->s);
-        cl_run_progress(c, "boot", "restoring %s from a warm image (%s)", c->domname, acc.accel);
-        if (!cl_run_warm_start(c, &dx, fc, opts->spare, &err)) {
+        cl_run_progress(c, "boot", "restoring %s from a warm image (%s)", c->domname, d->acc.accel);
+        if (!cl_run_warm_start(c, &d->dx, fc, opts->spare, errp)) {
             if (c->dom && cl_run_wait_crash(c, cl_now() + 1) == 1) {
-                cl_error_free(err);
-                err = NULL;
-                cl_error_set(&err, CL_ERR_GUEST, "the guest crashed right after its restore");
+                cl_error_free(*errp);
+                *errp = NULL;
+                cl_error_set(errp, CL_ERR_GUEST, "the guest crashed right after its restore");
             }
-            goto infra;
+            return BOOT_FAILED;
         }
         cl_run_phase_end(c, "boot");
-    } else {
-        cl_run_progress(c, "boot", "starting %s (%s, %u MiB, %u vCPU)", c->domname, acc.accel, c->s->memory_mb, c->s->vcpus);
-        c->dom = c->remote ? cl_run_remote_start(c, xml, &err) : cl_domain_start(c->v, xml, &err);
-        /* QEMU may refuse an enlightenment this host cannot give: leave it out, say so, retry. */
-        for (int tries = 0; !c->dom && c->s->profile == CL_PROFILE_WINDOWS && tries < CL_HV_LAST &&
-                            cl_windows_hv_refused(err->msg, &dx.hv_mask, c->warnings); tries++) {
-            cl_error_free(err);
-            err = NULL;
-            free(xml);
-            if (!(xml = cl_domxml_build(&dx, &err)))
-                goto infra;
-            c->dom = cl_domain_start(c->v, xml, &err);
-        }
-        if (!c->dom)
-            goto infra;
-        cl_run_phase_end(c, "boot");
-        double d = cl_now() + c->s->t_boot;
-        if (cl_run_record_agentless(c)) {
-            /* Recorded: not even a ping, the guest must hear nothing it did not record. */
-            cl_run_progress(c, "record", "no agent: the guest's init fires the fault; watching for the crash");
-            c->triggered = true;
-            for (size_t i = 0; i < c->s->nsteps; i++)
-                if (c->s->steps[i].kind == CL_STEP_TRIGGER)
-                    c->fired = c->s->steps[i].fault;
-            observe(c);
-            cl_run_phase_end(c, "observe");
-            goto crashed;
-        }
-        if (!cl_agent_wait_ping(c->dom, d < c->deadline ? d : c->deadline, &err)) {
-            int w = cl_run_wait_crash(c, cl_now() + 1);
-            if (w == 1) {
-                cl_error_free(err);
-                err = NULL;
-                cl_error_set(&err, CL_ERR_GUEST, "the guest crashed while booting, before its agent answered");
-            }
-            goto infra;
-        }
+        return BOOT_AGENT_UP;
     }
-    cl_run_progress(c, "agent-up", "guest agent answered");
-    cl_run_phase_end(c, "agent-up");
+    cl_run_progress(c, "boot", "starting %s (%s, %u MiB, %u vCPU)", c->domname, d->acc.accel, c->s->memory_mb, c->s->vcpus);
+    c->dom = c->remote ? cl_run_remote_start(c, d->xml, errp) : cl_domain_start(c->v, d->xml, errp);
+    /* QEMU may refuse an enlightenment this host cannot give: leave it out, say so, retry. */
+    for (int tries = 0; !c->dom && c->s->profile == CL_PROFILE_WINDOWS && tries < CL_HV_LAST &&
+                        cl_windows_hv_refused((*errp)->msg, &d->dx.hv_mask, c->warnings); tries++) {
+        cl_error_free(*errp);
+        *errp = NULL;
+        free(d->xml);
+        if (!(d->xml = cl_domxml_build(&d->dx, errp)))
+            return BOOT_FAILED;
+        c->dom = cl_domain_start(c->v, d->xml, errp);
+    }
+    if (!c->dom)
+        return BOOT_FAILED;
+    cl_run_phase_end(c, "boot");
+    if (cl_run_record_agentless(c)) {
+        /* Recorded: not even a ping, the guest must hear nothing it did not record. */
+        cl_run_progress(c, "record", "no agent: the guest's init fires the fault; watching for the crash");
+        c->triggered = true;
+        for (size_t i = 0; i < c->s->nsteps; i++)
+            if (c->s->steps[i].kind == CL_STEP_TRIGGER)
+                c->fired = c->s->steps[i].fault;
+        return BOOT_RECORDED;
+    }
+    double dl = cl_now() + c->s->t_boot;
+    if (!cl_agent_wait_ping(c->dom, dl < c->deadline ? dl : c->deadline, errp)) {
+        if (cl_run_wait_crash(c, cl_now() + 1) == 1) {
+            cl_error_free(*errp);
+            *errp = NULL;
+            cl_error_set(errp, CL_ERR_GUEST, "the guest crashed while booting, before its agent answered");
+        }
+        return BOOT_FAILED;
+    }
+    return BOOT_AGENT_UP;
+}
 
-    /* What the image has decides the capture rung and whether the faults can give their
-     * expected bug checks (special pool); nothing is installed in an image that cannot. */
-    if (c->s->profile == CL_PROFILE_WINDOWS && !cl_run_windows_check(c)) {
-        rc = finish(c, result);
-        goto out;
-    }
-    if (cl_run_steps(c))
-        observe(c);
-    cl_run_phase_end(c, c->triggered ? "observe" : "steps");
-crashed:
+/* After the steps and the watch: the hypervisor's record, the dumps (the guest's own
+ * when the scenario asks for them, else the hypervisor's), the fingerprint. */
+static void gather(cl_run_ctx *c, run_domain *d)
+{
     if (cl_run_interrupted && !c->obs.crashed) {
         c->obs.infra = true;
         snprintf(c->reason, sizeof(c->reason), "interrupted");
@@ -972,39 +728,56 @@ crashed:
         } else if (got == 0) {
             cl_run_ladder(c, "hypervisor-dump", "skipped: the guest rebooted, its crash state is gone");
         } else if (!c->dump_path[0]) {
-            snprintf(c->dump_path, sizeof(c->dump_path), "%s/guest-dump-0.%s", c->partial_dir,
-                     c->s->profile == CL_PROFILE_WINDOWS ? "dmp" : "bin");
+            /* fits: cl_run_open_dirs */
+            cl_path_fmt(c->dump_path, sizeof(c->dump_path), NULL, "%s/guest-dump-0.%s", c->partial_dir,
+                        c->s->profile == CL_PROFILE_WINDOWS ? "dmp" : "bin");
         }
     } else if (c->obs.crashed || c->obs.hung) {
         capture(c);
     }
     cl_run_record_icount(c);
     if (c->dump_path[0])
-        record_fingerprint(c, &dx, &acc);
+        record_fingerprint(c, &d->dx, &d->acc);
     if (c->dump_path[0] && c->s->profile == CL_PROFILE_WINDOWS)
         cl_run_windows_dump_truth(c);
     cl_run_phase_end(c, "capture");
-    rc = finish(c, result);
-    goto out;
+}
 
-infra:
-    if (opts->print_xml) {
-        fprintf(stderr, "crashlab run: %s\n", err ? err->msg : "cannot build the domain XML");
-        rc = 2;
-        goto out;
-    }
+/* A run that could not go on: the host's failure (or the signal that stopped it),
+ * recorded with its reason like any other result. */
+static int fail_infra(cl_run_ctx *c, const cl_error *err, json_object **result)
+{
     c->obs.infra = true;
     snprintf(c->reason, sizeof(c->reason), "%s", err ? err->msg : "host failure");
     /* A signal makes whatever was waiting fail (the agent ping, the connect): the run was
      * interrupted, and that is its reason; what failed is kept as a warning. */
     if (cl_run_interrupted && strcmp(c->reason, "interrupted")) {
-        char w[sizeof(c->reason) + 32];
-        snprintf(w, sizeof(w), "interrupted while: %s", c->reason);
-        json_object_array_add(c->warnings, json_object_new_string(w));
+        CL_AUTOFREE char *w = NULL;
+        if (asprintf(&w, "interrupted while: %s", c->reason) >= 0)
+            json_object_array_add(c->warnings, json_object_new_string(w));
         snprintf(c->reason, sizeof(c->reason), "interrupted");
     }
-    rc = finish(c, result);
-out:
+    return finish(c, result);
+}
+
+/* --print-xml: the plan's XML, nothing started and nothing connected; the accelerator is
+ * the one asked for (KVM only when asked). */
+static int print_xml(cl_run_ctx *c, run_domain *d)
+{
+    CL_AUTOPTR(cl_error) err = NULL;
+    bool kvm = c->opts->accel && !strcmp(c->opts->accel, "kvm");
+    snprintf(d->acc.domain_type, sizeof(d->acc.domain_type), "%s", kvm ? "kvm" : "qemu");
+    snprintf(d->acc.accel, sizeof(d->acc.accel), "%s", kvm ? "kvm" : "tcg");
+    if (!build_xml(c, d, &err)) {
+        fprintf(stderr, "crashlab run: %s\n", err ? err->msg : "cannot build the domain XML");
+        return 2;
+    }
+    fputs(d->xml, stdout);
+    return 0;
+}
+
+static void run_free(cl_run_ctx *c, run_domain *d)
+{
     cl_run_current_virt = NULL;
     cl_virt_close(c->v);
     json_object_put(c->res);
@@ -1014,5 +787,72 @@ out:
     json_object_put(c->warnings);
     json_object_put(c->ground_truth);
     cl_scenario_free(c->s);
+    free(d->cmdline);
+    free(d->xml);
+}
+
+/* plan -> (print the XML) -> directories -> connect -> define -> boot -> steps -> observe
+ * -> gather -> finish; each phase that fails makes the run an infrastructure error with
+ * that phase's reason. */
+int cl_run_execute(const cl_run_opts *opts, json_object **result)
+{
+    cl_run_ctx ctx = { .opts = opts };
+    cl_run_ctx *c = &ctx;
+    run_domain dom = { 0 };
+    run_domain *d = &dom;
+    c->t0 = c->phase_t0 = cl_now();
+    CL_AUTOPTR(cl_error) err = NULL;
+
+    int rc = cl_run_plan(c, &err);
+    if (rc == 0 && !opts->print_xml)
+        rc = cl_run_open_dirs(c, &err);
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", err ? err->msg : "crashlab run: cannot plan the run");
+        cl_scenario_free(c->s);
+        return rc;
+    }
+    c->res = json_object_new_object();
+    c->timings = json_object_new_object();
+    c->steps = json_object_new_array();
+    c->ladder = json_object_new_array();
+    c->warnings = json_object_new_array();
+    c->deadline = c->t0 + c->s->t_run;
+    cl_result_begin(c->res, c->run_id, c->s);
+    if (c->kernel[0] && !c->remote)
+        record_guest_release(c);
+    if (opts->print_xml) {
+        rc = print_xml(c, d);
+        run_free(c, d);
+        return rc;
+    }
+
+    CL_AUTOCLOSE state_lock = -1;
+    enum boot_outcome booted = BOOT_FAILED;
+    if (!connect_host(c, d, &state_lock, &err) || !build_xml(c, d, &err) || !define(c, d, &err) ||
+        (booted = boot(c, d, &err)) == BOOT_FAILED) {
+        rc = fail_infra(c, err, result);
+        run_free(c, d);
+        return rc;
+    }
+    if (booted == BOOT_RECORDED) {
+        observe(c);
+        cl_run_phase_end(c, "observe");
+    } else {
+        cl_run_progress(c, "agent-up", "guest agent answered");
+        cl_run_phase_end(c, "agent-up");
+        /* What the image has decides the capture rung and whether the faults can give their
+         * expected bug checks (special pool); nothing is installed in an image that cannot. */
+        if (c->s->profile == CL_PROFILE_WINDOWS && !cl_run_windows_check(c)) {
+            rc = finish(c, result);
+            run_free(c, d);
+            return rc;
+        }
+        if (cl_run_steps(c))
+            observe(c);
+        cl_run_phase_end(c, c->triggered ? "observe" : "steps");
+    }
+    gather(c, d);
+    rc = finish(c, result);
+    run_free(c, d);
     return rc;
 }

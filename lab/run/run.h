@@ -57,8 +57,32 @@ typedef struct {
     uint32_t bugcheck;           /* windows, 0 if unknown */
     bool bugcheck_known;
     uint64_t params[4];
+    bool hv_known;               /* the hypervisor logged Hyper-V crash parameters */
+    uint64_t hv[5];              /* that record: code, p1..p4 */
+    const char *run_reason;      /* the run's own reason (a host failure, an interrupt, a lost dump), or NULL */
 } cl_observation;
 
 cl_verdict cl_run_decide(const cl_scenario *s, const cl_observation *o, char *reason, size_t reasonlen);
+
+#define CL_JUDGE_MISMATCH_MAX 5
+
+/* The whole decision: the hypervisor record cross-checked against the dump's bug check,
+ * then cl_run_decide, then what overrides it. */
+typedef struct {
+    cl_verdict verdict;
+    char reason[1024];
+    bool crosschecked;           /* there was a hypervisor record (or a disagreement) to report */
+    int nmismatch;
+    char mismatch[CL_JUDGE_MISMATCH_MAX][160];
+} cl_judgement;
+
+/* Pure, unit-tested. Rules, in this order:
+ *  1. With a hypervisor record, every difference from the dump's bug check code and
+ *     parameters is a mismatch; a dump without a bug check takes the record's (o is
+ *     updated, so that the expectation is matched against it).
+ *  2. The verdict is cl_run_decide's.
+ *  3. The run's own reason, when it set one, replaces the rule's text (not the verdict).
+ *  4. A mismatch fails a run that is not an infrastructure error, and becomes the reason. */
+void cl_run_judge(const cl_scenario *s, cl_observation *o, cl_judgement *j);
 
 #endif

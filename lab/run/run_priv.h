@@ -5,6 +5,7 @@
 #include <limits.h>
 
 #include "agent/agent.h"
+#include "dump/dump.h"
 #include "run.h"
 #include "virt/virt.h"
 
@@ -21,6 +22,8 @@ typedef struct {
     char sock[PATH_MAX];
     char console[PATH_MAX];
     char dump_path[PATH_MAX];
+    char kernel[PATH_MAX];   /* the Linux guest's, empty for Windows (staged when QEMU cannot reach it) */
+    char initrd[PATH_MAX];
     cl_virt *v;
     virDomainPtr dom;
     json_object *res;        /* result.json being built */
@@ -37,12 +40,22 @@ typedef struct {
     char crash_detail[32];
     bool hv_known;           /* the hypervisor logged Hyper-V crash parameters */
     uint64_t hv[5];          /* code, p1..p4 */
+    bool described;          /* the crash was described (result.crash): a crash or a hang */
+    cl_dump_crash dump_crash;/* the dump's crash, typed (zero without a readable dump) */
     bool triggered;          /* a fault has fired: an agent that goes quiet is now a hang */
     long fire_pid;
     const cl_fault *fired;
     bool remote;             /* the host's files are not this machine's (lab/run/remote.h) */
     struct cl_console_stream *console_stream; /* remote: the console, streamed into console */
 } cl_run_ctx;
+
+/* The plan (plan.c): options and scenario checked, run id, paths, guest files; nothing
+ * started and no directory made. 0, or the exit code (2) with *errp the message to print. */
+int cl_run_plan(cl_run_ctx *c, cl_error **errp);
+
+/* The state directory and the run's .partial directory made (a real run, after the plan).
+ * 0, or the exit code: 2 bad input, 3 a full or failing disk. */
+int cl_run_open_dirs(cl_run_ctx *c, cl_error **errp);
 
 /* Prints "[  12.3s] phase: message" unless quiet. */
 void cl_run_progress(cl_run_ctx *c, const char *phase, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -91,3 +91,37 @@ cl_verdict cl_run_decide(const cl_scenario *s, const cl_observation *o, char *re
     snprintf(reason, reasonlen, "every step succeeded and the guest did not crash");
     return CL_VERDICT_PASS;
 }
+
+static void crosscheck(cl_observation *o, cl_judgement *j)
+{
+    if (!o->hv_known)
+        return;
+    j->crosschecked = true;
+    if (!o->bugcheck_known) {
+        o->bugcheck = (uint32_t)o->hv[0];
+        o->bugcheck_known = true;
+        memcpy(o->params, o->hv + 1, sizeof(o->params));
+        return;
+    }
+    if (o->bugcheck != (uint32_t)o->hv[0] && j->nmismatch < CL_JUDGE_MISMATCH_MAX)
+        snprintf(j->mismatch[j->nmismatch++], sizeof(j->mismatch[0]),
+                 "bug check 0x%" PRIx32 " in the dump, 0x%" PRIx64 " in the hypervisor record", o->bugcheck, o->hv[0]);
+    for (int i = 0; i < 4 && j->nmismatch < CL_JUDGE_MISMATCH_MAX; i++)
+        if (o->params[i] != o->hv[i + 1])
+            snprintf(j->mismatch[j->nmismatch++], sizeof(j->mismatch[0]),
+                     "parameter %d is 0x%" PRIx64 " in the dump, 0x%" PRIx64 " in the hypervisor record", i + 1,
+                     o->params[i], o->hv[i + 1]);
+}
+
+void cl_run_judge(const cl_scenario *s, cl_observation *o, cl_judgement *j)
+{
+    memset(j, 0, sizeof(*j));
+    crosscheck(o, j);
+    j->verdict = cl_run_decide(s, o, j->reason, sizeof(j->reason));
+    if (o->run_reason && *o->run_reason)
+        snprintf(j->reason, sizeof(j->reason), "%s", o->run_reason);
+    if (j->nmismatch > 0 && j->verdict != CL_VERDICT_INFRA_ERROR) {
+        j->verdict = CL_VERDICT_FAIL;
+        snprintf(j->reason, sizeof(j->reason), "the hypervisor record and the dump disagree: %s", j->mismatch[0]);
+    }
+}

@@ -71,10 +71,90 @@ static void test_other_outcomes(void)
     CHECK(cl_run_decide(&pass, &hung, why, sizeof(why)) == CL_VERDICT_HANG);
 }
 
+/* cl_run_judge: the hypervisor's record against the dump's bug check, then the rule, then
+ * what overrides it; one row per rule of run.h. */
+static cl_observation judged(uint32_t code, uint64_t p1, uint32_t hvcode, uint64_t hvp1)
+{
+    cl_observation o = { .crashed = true, .bugcheck_known = true, .bugcheck = code, .params = { p1, 0x501, 0x500, 0 },
+                         .hv_known = true, .hv = { hvcode, hvp1, 0x501, 0x500, 0 } };
+    return o;
+}
+
+static void test_judge(void)
+{
+    cl_scenario s = scen(CL_VERDICT_EXPECTED_CRASH);
+    s.expect_bugcheck = 0x133;
+    cl_judgement j;
+
+    /* Both records agree: the rule's verdict, a cross-check with no mismatch. */
+    cl_observation o = judged(0x133, 0, 0x133, 0);
+    cl_run_judge(&s, &o, &j);
+    CHECK(j.verdict == CL_VERDICT_EXPECTED_CRASH);
+    CHECK(j.crosschecked && j.nmismatch == 0);
+
+    /* The code differs: the run fails, naming both codes, though the dump's code is the one expected. */
+    o = judged(0x133, 0, 0xd1, 0);
+    cl_run_judge(&s, &o, &j);
+    CHECK(j.verdict == CL_VERDICT_FAIL);
+    CHECK(j.nmismatch == 1);
+    CHECK(strstr(j.reason, "disagree") && strstr(j.reason, "0x133") && strstr(j.reason, "0xd1"));
+
+    /* One parameter differs: named by its number. */
+    o = judged(0x133, 0, 0x133, 1);
+    cl_run_judge(&s, &o, &j);
+    CHECK(j.verdict == CL_VERDICT_FAIL);
+    CHECK(j.nmismatch == 1 && strstr(j.mismatch[0], "parameter 1"));
+
+    /* Code and every parameter differ: at most CL_JUDGE_MISMATCH_MAX, all reported. */
+    o = judged(0x133, 0, 0xd1, 7);
+    o.hv[2] = o.hv[3] = o.hv[4] = 9;
+    cl_run_judge(&s, &o, &j);
+    CHECK(j.nmismatch == CL_JUDGE_MISMATCH_MAX);
+    CHECK(strstr(j.mismatch[4], "parameter 4"));
+
+    /* An infrastructure error stays one (the run is retried, not failed), with the run's reason. */
+    o = judged(0x133, 0, 0xd1, 0);
+    o.infra = true;
+    o.run_reason = "the QEMU process went away while observing";
+    cl_run_judge(&s, &o, &j);
+    CHECK(j.verdict == CL_VERDICT_INFRA_ERROR);
+    CHECK(j.nmismatch == 1);
+    CHECK(strcmp(j.reason, o.run_reason) == 0);
+
+    /* A dump without a bug check takes the record's, which is matched against the expectation. */
+    o = judged(0, 0, 0x133, 0);
+    o.bugcheck_known = false;
+    cl_run_judge(&s, &o, &j);
+    CHECK(j.verdict == CL_VERDICT_EXPECTED_CRASH && j.nmismatch == 0);
+    CHECK(o.bugcheck_known && o.bugcheck == 0x133 && o.params[1] == 0x501);
+    o = judged(0, 0, 0xd1, 0);
+    o.bugcheck_known = false;
+    cl_run_judge(&s, &o, &j);
+    CHECK(j.verdict == CL_VERDICT_UNEXPECTED_CRASH && j.nmismatch == 0);
+
+    /* The run's own reason replaces the rule's text, never its verdict. */
+    o = judged(0x133, 0, 0x133, 0);
+    o.run_reason = "the dump was lost: disk full";
+    cl_run_judge(&s, &o, &j);
+    CHECK(j.verdict == CL_VERDICT_EXPECTED_CRASH);
+    CHECK(strcmp(j.reason, "the dump was lost: disk full") == 0);
+    o.run_reason = "";
+    cl_run_judge(&s, &o, &j);
+    CHECK(strcmp(j.reason, "the dump was lost: disk full") != 0 && j.reason[0]);
+
+    /* No hypervisor record: no cross-check at all, and the rule alone decides. */
+    o = judged(0xd1, 0, 0, 0);
+    o.hv_known = false;
+    cl_run_judge(&s, &o, &j);
+    CHECK(!j.crosschecked && j.nmismatch == 0);
+    CHECK(j.verdict == CL_VERDICT_UNEXPECTED_CRASH);
+}
+
 int main(void)
 {
     RUN_TEST(test_crash_expected);
     RUN_TEST(test_bugcheck);
     RUN_TEST(test_other_outcomes);
+    RUN_TEST(test_judge);
     TEST_EXIT();
 }
