@@ -34,7 +34,7 @@ bool cl_hv_record_parse(const char *log, size_t len, uint64_t args[5])
     memcpy(line, last, n);
     line[n] = '\0';
     for (int i = 0; i < 5; i++) {
-        char key[16];
+        char key[24];
         snprintf(key, sizeof(key), "arg%d='", i + 1);
         const char *k = strstr(line, key);
         if (!k)
@@ -54,15 +54,12 @@ static bool domain_log_path(cl_run_ctx *c, char *out, size_t outlen)
         const char *root = uri ? strstr(uri, "root=") : NULL;
         if (root) {
             size_t n = strcspn(root + 5, "&");
-            snprintf(out, outlen, "%.*s/log/qemu/%s.log", (int)n, root + 5, c->domname);
-        } else {
-            snprintf(out, outlen, "%s/embed/log/qemu/%s.log", c->state_dir, c->domname);
+            return cl_path_fmt(out, outlen, NULL, "%.*s/log/qemu/%s.log", (int)n, root + 5, c->domname);
         }
-        return true;
+        return cl_path_fmt(out, outlen, NULL, "%s/embed/log/qemu/%s.log", c->state_dir, c->domname);
     }
     if (cl_virt_is_local(c->v) && strstr(uri, "/system")) {
-        snprintf(out, outlen, "/var/log/libvirt/qemu/%s.log", c->domname);
-        return true;
+        return cl_path_fmt(out, outlen, NULL, "/var/log/libvirt/qemu/%s.log", c->domname);
     }
     return false;
 }
@@ -156,7 +153,7 @@ static int offline_rescue(cl_run_ctx *c, uint64_t max)
     int n = cl_image_rescue(overlay, c->partial_dir, max, &r, &err);
     char what[300];
     if (n < 0)
-        snprintf(what, sizeof(what), "%s", err ? err->msg : "the overlay could not be read");
+        snprintf(what, sizeof(what), "%.299s", err ? err->msg : "the overlay could not be read"); /* a ladder line: cut */
     else
         snprintf(what, sizeof(what), "%d dump(s) read off the overlay", n);
     cl_run_ladder(c, "offline-rescue", what);
@@ -167,7 +164,7 @@ static int offline_rescue(cl_run_ctx *c, uint64_t max)
     if (n > 0) {
         /* rescued-0.dmp is the chosen dump (lab/image/image.h); offline_rescue.dumps says
          * where on the guest's disk it came from and whether it is whole. */
-        snprintf(c->dump_path, sizeof(c->dump_path), "%s/rescued-0.dmp", c->partial_dir);
+        cl_path_fmt(c->dump_path, sizeof(c->dump_path), NULL, "%s/rescued-0.dmp", c->partial_dir); /* fits: cl_run_open_dirs */
         snprintf(c->crash_method, sizeof(c->crash_method), "offline");
     }
     return n;
@@ -175,10 +172,8 @@ static int offline_rescue(cl_run_ctx *c, uint64_t max)
 
 int cl_run_collect_guest_dumps(cl_run_ctx *c)
 {
-    /* libvirt marked the domain crashed and refuses agent commands; QEMU never stopped the
-     * guest (panic action none). A suspend/resume makes libvirt's state running again. */
-    if (virDomainSuspend(c->dom) == 0)
-        virDomainResume(c->dom);
+    /* The guest runs on (panic action none) but libvirt refuses agent commands to a crashed domain. */
+    cl_domain_unmark_crashed(c->dom);
     cl_run_ladder(c, "guest-dump", "the guest runs on to write its own dump");
     double timeout = c->s->t_guest_dump;
     if (cl_now() + timeout > c->deadline)

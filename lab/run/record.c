@@ -6,8 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libvirt/libvirt-qemu.h>
-#include <libvirt/virterror.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +16,7 @@
 #include "util/buf.h"
 #include "util/fileio.h"
 #include "util/json.h"
+#include "virt/domain.h"
 
 static bool wanted(const cl_run_ctx *c)
 {
@@ -184,11 +183,9 @@ bool cl_run_record_prepare(cl_run_ctx *c, cl_domxml_opts *dx, char *path, size_t
 
 bool cl_record_query_icount(virDomainPtr dom, const char *want_mode, int64_t *icount, cl_error **errp)
 {
-    char *out = NULL;
-    if (virDomainQemuMonitorCommand(dom, "{\"execute\":\"query-replay\"}", &out, 0) < 0 || !out) {
-        free(out);
-        return cl_error_set(errp, CL_ERR_VIRT, "query-replay failed: %s", virGetLastErrorMessage());
-    }
+    CL_AUTOFREE char *out = NULL;
+    if (!cl_domain_qmp(dom, "{\"execute\":\"query-replay\"}", &out, errp))
+        return cl_error_prefix(errp, "query-replay"), false;
     /* QEMU's answer: {"return": {"mode": "record", "filename": ..., "icount": N}}. */
     json_object *j = strlen(out) < 4096 ? json_tokener_parse(out) : NULL, *ret = NULL, *ic = NULL, *mode = NULL;
     bool ok = j && json_object_object_get_ex(j, "return", &ret) && json_object_object_get_ex(ret, "icount", &ic) &&
@@ -199,7 +196,6 @@ bool cl_record_query_icount(virDomainPtr dom, const char *want_mode, int64_t *ic
     else
         cl_error_set(errp, CL_ERR_VIRT, "unexpected query-replay answer '%.200s'", out);
     json_object_put(j);
-    free(out);
     return ok;
 }
 

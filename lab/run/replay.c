@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libvirt/libvirt.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -199,7 +199,7 @@ static void *spare_main(void *arg)
     else if (dom) {
         /* Outlives this command: the reaper stays to reap it when the next run ends it. */
         cl_reaper_keep(cl_saved_qemu_pid(spare.v, spare.var->name));
-        virDomainFree(dom);
+        cl_domain_free(dom);
     }
     spare.seconds = cl_now() - t;
     return NULL;
@@ -342,7 +342,7 @@ bool cl_run_warm_start(cl_run_ctx *c, const cl_domxml_opts *dx, const char *faul
     int lfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, CL_FILE_MODE);
     if (lfd < 0) {
         if (found)
-            virDomainFree(found);
+            cl_domain_free(found);
         return cl_error_set_errno(errp, CL_ERR_IO, errno, "warm: cannot open '%s'", lockp);
     }
     flock(lfd, LOCK_EX);
@@ -359,7 +359,7 @@ bool cl_run_warm_start(cl_run_ctx *c, const cl_domxml_opts *dx, const char *faul
     close(lfd);
     if (!ok) {
         if (found)
-            virDomainFree(found);
+            cl_domain_free(found);
         return false;
     }
 

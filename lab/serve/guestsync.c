@@ -9,7 +9,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,74 +19,7 @@
 #include "daemon_priv.h"
 #include "proto.h"
 #include "util/fileio.h"
-#include "virt/virt.h"
-
-static int sink_hash(virStreamPtr st, const char *data, size_t n, void *opaque)
-{
-    (void)st;
-    return EVP_DigestUpdate(opaque, data, n) == 1 ? (int)n : -1;
-}
-
-static bool vol_sha256(virStorageVolPtr vol, char hex[65], cl_error **errp)
-{
-    virConnectPtr conn = virStorageVolGetConnect(vol);
-    virStreamPtr st = virStreamNew(conn, 0);
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    bool ok = st && md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 && virStorageVolDownload(vol, st, 0, 0, 0) == 0 &&
-              virStreamRecvAll(st, sink_hash, md) == 0 && virStreamFinish(st) == 0;
-    unsigned char dg[32];
-    unsigned dlen = 0;
-    if (ok && EVP_DigestFinal_ex(md, dg, &dlen) == 1 && dlen == 32) {
-        for (int i = 0; i < 32; i++)
-            snprintf(hex + 2 * i, 3, "%02x", dg[i]);
-    } else {
-        ok = false;
-        if (st)
-            virStreamAbort(st);
-        cl_virt_error(errp, "guest sync: cannot read volume '%s' back", virStorageVolGetName(vol));
-    }
-    EVP_MD_CTX_free(md);
-    if (st)
-        virStreamFree(st);
-    return ok;
-}
-
-static int source_file(virStreamPtr st, char *data, size_t n, void *opaque)
-{
-    (void)st;
-    ssize_t r = read(*(int *)opaque, data, n);
-    return r < 0 ? -1 : (int)r;
-}
-
-static bool upload(virStoragePoolPtr pool, const char *name, const char *path, uint64_t size, cl_error **errp)
-{
-    virStorageVolPtr old = virStorageVolLookupByName(pool, name);
-    if (old) {
-        virStorageVolDelete(old, 0);
-        virStorageVolFree(old);
-    }
-    char xml[512];
-    snprintf(xml, sizeof(xml),
-             "<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>"
-             "<target><format type='raw'/><permissions><mode>0644</mode></permissions></target></volume>",
-             name, (unsigned long long)size);
-    virStorageVolPtr vol = virStorageVolCreateXML(pool, xml, 0);
-    if (!vol)
-        return cl_virt_error(errp, "guest sync: cannot create volume '%s'", name);
-    CL_AUTOCLOSE fd = open(path, O_RDONLY | O_CLOEXEC);
-    virStreamPtr st = virStreamNew(virStoragePoolGetConnect(pool), 0);
-    bool ok = fd >= 0 && st && virStorageVolUpload(vol, st, 0, size, 0) == 0 && virStreamSendAll(st, source_file, &fd) == 0 &&
-              virStreamFinish(st) == 0;
-    if (!ok) {
-        if (st)
-            virStreamAbort(st);
-        cl_virt_error(errp, "guest sync: cannot upload '%s' as volume '%s'", path, name);
-    }
-    if (st)
-        virStreamFree(st);
-    virStorageVolFree(vol);
-    return ok;
-}
+#include "virt/storage.h"
 
 /* In a forked helper (the daemon keeps no libvirt connection or thread of its own).
  * Writes the pool's target directory to out_fd. */
@@ -98,58 +30,37 @@ static int sync_in_child(const cl_host *h, const char *guest_dir, int out_fd)
     CL_AUTOPTR(cl_virt) v = cl_virt_open_by(h->uri, NULL, cl_now() + 60, &err);
     if (!v)
         goto fail;
-    virStoragePoolPtr pool = virStoragePoolLookupByName(cl_virt_conn(v), h->guest_pool);
-    if (!pool) {
-        cl_virt_error(&err, "guest sync: host '%s' has no storage pool '%s'", h->name, h->guest_pool);
+    if (!cl_pool_refresh(v, h->guest_pool, &err)) {
+        cl_error_prefix(&err, "guest sync: host '%s'", h->name);
         goto fail;
     }
-    virStoragePoolRefresh(pool, 0);
     static const char *const files[] = { "vmlinuz", "initrd.img" };
     char target[4096] = "";
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 2 && !err; i++) {
         char path[4096], want[65], have[65] = "";
         uint64_t size = 0;
-        snprintf(path, sizeof(path), "%s/%s", guest_dir, files[i]);
-        if (!cl_sha256_file(path, want, &size, &err))
+        if (!cl_path_fmt(path, sizeof(path), &err, "%s/%s", guest_dir, files[i]) || !cl_sha256_file(path, want, &size, &err))
             break;
-        virStorageVolPtr vol = virStorageVolLookupByName(pool, files[i]);
-        bool same = vol && vol_sha256(vol, have, NULL) && !strcmp(have, want);
-        if (vol)
-            virStorageVolFree(vol);
-        if (!same) {
+        if (!cl_pool_file_sha256(v, h->guest_pool, files[i], have, NULL) || strcmp(have, want)) {
             fprintf(stderr, "crashlab serve: guest sync: uploading %s (%llu bytes) to %s pool %s\n", files[i],
                     (unsigned long long)size, h->name, h->guest_pool);
-            if (!upload(pool, files[i], path, size, &err))
+            if (!cl_pool_file_upload(v, h->guest_pool, files[i], path, size, &err))
                 break;
         }
-        vol = virStorageVolLookupByName(pool, files[i]);
-        if (!vol || !vol_sha256(vol, have, &err)) {
-            if (vol)
-                virStorageVolFree(vol);
-            if (!err)
-                cl_virt_error(&err, "guest sync: volume '%s' vanished", files[i]);
+        /* Read back whatever is there now: a host never runs a guest it did not receive intact. */
+        if (!cl_pool_file_sha256(v, h->guest_pool, files[i], have, &err))
             break;
-        }
         if (strcmp(have, want)) {
             cl_error_set(&err, CL_ERR_VIRT, "guest sync: %s on host '%s' has sha256 %s, expected %s", files[i], h->name, have, want);
-            virStorageVolFree(vol);
             break;
         }
-        char *vp = virStorageVolGetPath(vol);
-        virStorageVolFree(vol);
-        char *slash = vp ? strrchr(vp, '/') : NULL;
-        if (!slash) {
-            free(vp);
-            cl_error_set(&err, CL_ERR_VIRT, "guest sync: volume '%s' has no path", files[i]);
-            break;
-        }
-        *slash = '\0';
-        snprintf(target, sizeof(target), "%s", vp);
-        free(vp);
+        cl_pool_file_dir(v, h->guest_pool, files[i], target, sizeof(target), &err);
     }
-    virStoragePoolFree(pool);
-    if (err)
+    if (err) {
+        if (strncmp(err->msg, "guest sync:", 11))
+            cl_error_prefix(&err, "guest sync");
         goto fail;
+    }
     cl_serve_write_all(out_fd, target, strlen(target));
     return 0;
 fail:

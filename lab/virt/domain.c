@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libvirt/libvirt-qemu.h>
+
 #include "domain.h"
 #include "domxml.h"
 
@@ -116,6 +118,29 @@ bool cl_domain_inject_nmi(virDomainPtr dom, cl_error **errp)
 {
     if (virDomainInjectNMI(dom, 0) < 0)
         return cl_virt_error(errp, "cannot inject an NMI");
+    return true;
+}
+
+void cl_domain_free(virDomainPtr dom)
+{
+    if (dom)
+        virDomainFree(dom);
+}
+
+void cl_domain_unmark_crashed(virDomainPtr dom)
+{
+    if (virDomainSuspend(dom) == 0)
+        virDomainResume(dom);
+}
+
+bool cl_domain_qmp(virDomainPtr dom, const char *cmd, char **reply, cl_error **errp)
+{
+    *reply = NULL;
+    if (virDomainQemuMonitorCommand(dom, cmd, reply, 0) < 0 || !*reply) {
+        free(*reply);
+        *reply = NULL;
+        return cl_virt_error(errp, "QMP command failed");
+    }
     return true;
 }
 

@@ -27,6 +27,18 @@ bool cl_domain_dump(virDomainPtr dom, cl_dump_format fmt, const char *path, cl_e
 
 bool cl_domain_inject_nmi(virDomainPtr dom, cl_error **errp);
 
+/* Frees the handle and leaves the domain as it is (a kept spare); NULL-safe. */
+void cl_domain_free(virDomainPtr dom);
+
+/* Suspends and resumes: libvirt marks a domain whose guest panicked under panic action
+ * none as crashed and refuses agent commands, though QEMU never stopped the guest; this
+ * makes libvirt's state running again. Best effort. */
+void cl_domain_unmark_crashed(virDomainPtr dom);
+
+/* One QMP command to the domain's QEMU (libvirt-qemu's passthrough: the recorder's
+ * query-replay); *reply is malloc'd. */
+bool cl_domain_qmp(virDomainPtr dom, const char *cmd, char **reply, cl_error **errp);
+
 /* Finds domains that carry crashlab metadata, belong to this host and whose owning
  * process is gone, and destroys them. Returns how many were removed (-1 on error);
  * each one is described on stderr unless quiet. */

@@ -55,4 +55,17 @@ bool cl_vol_download(virStorageVolPtr vol, const char *local_path, uint64_t max_
  * initrd of a remote host are checked this way, never with this machine's access()). */
 bool cl_vol_exists_at(cl_virt *v, const char *path, cl_error **errp);
 
+/* Small files kept as volumes of a pool (poolfile.c: the guest kernel and initrd of a host
+ * that shares no file system with this machine). */
+/* Looks the pool up (an error names it when it is missing) and refreshes its volume list. */
+bool cl_pool_refresh(cl_virt *v, const char *pool, cl_error **errp);
+/* The sha256 of volume `name`, read back whole through the connection; false when it is
+ * missing or unreadable. */
+bool cl_pool_file_sha256(cl_virt *v, const char *pool, const char *name, char hex[65], cl_error **errp);
+/* Replaces volume `name` with the size bytes of the local file path. */
+bool cl_pool_file_upload(cl_virt *v, const char *pool, const char *name, const char *path, uint64_t size,
+                         cl_error **errp);
+/* The directory on the host that volume `name` is a file in. */
+bool cl_pool_file_dir(cl_virt *v, const char *pool, const char *name, char *dir, size_t dirlen, cl_error **errp);
+
 #endif
