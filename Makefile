@@ -10,7 +10,7 @@ PKGS       := libvirt libvirt-qemu yaml-0.1 json-c sqlite3 zlib libcrypto libgue
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llzo2 -lsnappy -lpthread
 CPPFLAGS   := -Ilab -Idrivers/catalogue -Itests -D_GNU_SOURCE $(PKG_CFLAGS)
-WARN       := -Wall -Wextra -Werror -Wno-missing-field-initializers -Wno-format-truncation
+WARN       := -Wall -Wextra -Werror -Wno-missing-field-initializers
 CFLAGS     := -std=c11 $(WARN) -O2 -g
 SANFLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 

@@ -34,7 +34,7 @@ static const char *fail_msg(const char *text)
     }
     snprintf(msg, sizeof(msg), "%s", err ? err->msg : "(no error set)");
     if (err && err->code != CL_ERR_INVAL)
-        snprintf(msg, sizeof(msg), "(wrong code %d) %s", err->code, err->msg);
+        snprintf(msg, sizeof(msg), "(wrong code %d) %.900s", err->code, err->msg);
     cl_error_free(err);
     return msg;
 }

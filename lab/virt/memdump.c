@@ -58,8 +58,9 @@ bool cl_memdump_parse_mtree(const char *text, cl_memdump_section *out, size_t ma
         const char *eol = strchr(p, '\n');
         unsigned long long a = 0, b = 0;
         int prio = 0, used = 0;
-        char type[16] = "", name[64] = "";
-        if (sscanf(p, " %llx-%llx (prio %d, %15[^)]): %63s%n", &a, &b, &prio, type, name, &used) == 5 &&
+        /* The region name is only shown in messages: a longer one is kept cut. */
+        char type[16] = "", name[sizeof(out->name)] = "";
+        if (sscanf(p, " %llx-%llx (prio %d, %15[^)]): %31s%n", &a, &b, &prio, type, name, &used) == 5 &&
             (!strcmp(type, "ram") || !strcmp(type, "rom")) && b >= a) {
             uint64_t lo = (a + CL_KW_PAGE - 1) / CL_KW_PAGE * CL_KW_PAGE, hi = (b + 1) / CL_KW_PAGE * CL_KW_PAGE;
             if (hi > lo) {
