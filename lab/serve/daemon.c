@@ -271,18 +271,10 @@ static bool setup(cl_daemon *d, const char *state_opt, const char *hosts_file, c
     return true;
 }
 
-int cl_cmd_serve(int argc, char **argv)
+/* The options into d and the named directories; -1 to go on, else the exit code. */
+static int parse_opts(cl_daemon *d, int argc, char **argv, const char **state, const char **hosts,
+                      const char **results, int *slots)
 {
-    static cl_daemon d;
-    memset(&d, 0, sizeof(d));
-    d.lfd = -1;
-    d.max_attempts = 3;
-    d.backoff = 10;
-    d.margin = 600;
-    for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++)
-        d.conns[i].fd = -1;
-    const char *state = NULL, *hosts = NULL, *results = NULL;
-    int slots = 0;
     static const struct option longopts[] = {
         { "state", required_argument, NULL, 's' },   { "slots", required_argument, NULL, 'n' },
         { "hosts", required_argument, NULL, 'H' },   { "results", required_argument, NULL, 'r' },
@@ -297,35 +289,35 @@ int cl_cmd_serve(int argc, char **argv)
     char *end;
     while ((ch = getopt_long(argc, argv, "s:n:H:r:m:b:W:qh", longopts, NULL)) != -1) {
         switch (ch) {
-        case 's': state = optarg; break;
-        case 'H': hosts = optarg; break;
-        case 'r': results = optarg; break;
-        case 'q': d.quiet = true; break;
-        case 'S': d.spare = true; break;
+        case 's': *state = optarg; break;
+        case 'H': *hosts = optarg; break;
+        case 'r': *results = optarg; break;
+        case 'q': d->quiet = true; break;
+        case 'S': d->spare = true; break;
         case 'n':
-            slots = (int)strtol(optarg, &end, 10);
-            if (*end || slots < 1 || slots > CL_DAEMON_MAX_RUNNING) {
+            *slots = (int)strtol(optarg, &end, 10);
+            if (*end || *slots < 1 || *slots > CL_DAEMON_MAX_RUNNING) {
                 fprintf(stderr, "crashlab serve: --slots must be 1..%d\n", CL_DAEMON_MAX_RUNNING);
                 return 2;
             }
             break;
         case 'm':
-            d.max_attempts = (int)strtol(optarg, &end, 10);
-            if (*end || d.max_attempts < 1 || d.max_attempts > 20) {
+            d->max_attempts = (int)strtol(optarg, &end, 10);
+            if (*end || d->max_attempts < 1 || d->max_attempts > 20) {
                 fprintf(stderr, "crashlab serve: --max-attempts must be 1..20\n");
                 return 2;
             }
             break;
         case 'b':
-            d.backoff = strtod(optarg, &end);
-            if (*end || !(d.backoff >= 0 && d.backoff <= 86400)) {
+            d->backoff = strtod(optarg, &end);
+            if (*end || !(d->backoff >= 0 && d->backoff <= 86400)) {
                 fprintf(stderr, "crashlab serve: --backoff must be 0..86400 seconds\n");
                 return 2;
             }
             break;
         case 'W':
-            d.margin = strtod(optarg, &end);
-            if (*end || !(d.margin >= 1 && d.margin <= 86400)) {
+            d->margin = strtod(optarg, &end);
+            if (*end || !(d->margin >= 1 && d->margin <= 86400)) {
                 fprintf(stderr, "crashlab serve: --watchdog-margin must be 1..86400 seconds\n");
                 return 2;
             }
@@ -338,48 +330,148 @@ int cl_cmd_serve(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+/* One daemon per state directory: an flock on serve.lock, which holds the owner's pid for
+ * the message a second daemon prints. -1 with *lockfd open, else the exit code. */
+static int take_lock(cl_daemon *d, int *lockfd)
+{
+    char lockpath[PATH_MAX + 16];
+    snprintf(lockpath, sizeof(lockpath), "%s/serve.lock", d->state);
+    *lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (*lockfd < 0) {
+        /* Not "another daemon": say what is wrong with the state directory. */
+        fprintf(stderr, "crashlab serve: cannot open the lock file '%s': %s\n", lockpath, strerror(errno));
+        return 2;
+    }
+    if (flock(*lockfd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        char pidtext[32] = "";
+        ssize_t n = pread(*lockfd, pidtext, sizeof(pidtext) - 1, 0);
+        pidtext[n > 0 ? n : 0] = '\0';
+        pidtext[strcspn(pidtext, "\n")] = '\0';
+        if (e == EWOULDBLOCK && pidtext[0])
+            fprintf(stderr, "crashlab serve: another daemon (pid %s) owns '%s'\n", pidtext, d->state);
+        else if (e == EWOULDBLOCK)
+            fprintf(stderr, "crashlab serve: another daemon owns '%s'\n", d->state);
+        else
+            fprintf(stderr, "crashlab serve: cannot lock '%s': %s\n", lockpath, strerror(e));
+        return 3;
+    }
+    char pidtext[32];
+    int n = snprintf(pidtext, sizeof(pidtext), "%ld\n", (long)getpid());
+    if (ftruncate(*lockfd, 0) == 0 && pwrite(*lockfd, pidtext, (size_t)n, 0) < 0)
+        cl_daemon_log(d, "cannot write the pid into '%s': %s", lockpath, strerror(errno));
+    return -1;
+}
+
+static void accept_clients(cl_daemon *d)
+{
+    int cfd;
+    while ((cfd = accept4(d->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+        int slot = -1;
+        for (int k = 0; k < CL_DAEMON_MAX_CONNS && slot < 0; k++)
+            if (d->conns[k].fd < 0)
+                slot = k;
+        if (slot < 0) {
+            close(cfd);   /* too many clients at once: they retry */
+            continue;
+        }
+        d->conns[slot] = (cl_daemon_conn){ .fd = cfd, .deadline = cl_now() + CL_DAEMON_CONN_TIMEOUT };
+    }
+}
+
+/* One turn of the loop: signals, the scheduler, then at most 500 ms of waiting for the
+ * wake pipe, the listening socket and the clients. False when poll itself fails. */
+static bool serve_once(cl_daemon *d)
+{
+    if (got_chld) {
+        got_chld = 0;
+        cl_sched_reap(d);
+    }
+    if (got_stop && !d->stopping) {
+        d->stopping = true;
+        cl_daemon_log(d, "stopping: %d run(s) to interrupt", d->nkids);
+        for (int i = 0; i < d->nkids; i++)
+            if (!d->kids[i].cleaning)   /* a domain cleanup helper finishes its work */
+                kill(d->kids[i].pid, SIGTERM);
+    }
+    if (d->stopping && d->nkids == 0)
+        return true;
+    cl_sched_watchdog(d);
+    cl_sched_tick(d, cl_now());
+
+    struct pollfd pfd[CL_DAEMON_MAX_CONNS + 2];
+    int map[CL_DAEMON_MAX_CONNS + 2];
+    int np = 0;
+    pfd[np] = (struct pollfd){ .fd = wake_pipe[0], .events = POLLIN };
+    map[np++] = -2;
+    if (!d->stopping) {
+        pfd[np] = (struct pollfd){ .fd = d->lfd, .events = POLLIN };
+        map[np++] = -1;
+    }
+    double now = cl_now();
+    for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++) {
+        if (d->conns[i].fd >= 0 && now > d->conns[i].deadline)
+            conn_close(&d->conns[i]);   /* a client that neither asks nor reads holds no slot for long */
+        if (d->conns[i].fd >= 0) {
+            pfd[np] = (struct pollfd){ .fd = d->conns[i].fd, .events = d->conns[i].out ? POLLOUT : POLLIN };
+            map[np++] = i;
+        }
+    }
+    int r = poll(pfd, (nfds_t)np, 500);
+    if (r < 0 && errno != EINTR)
+        return false;
+    for (int i = 0; r > 0 && i < np; i++) {
+        if (!pfd[i].revents)
+            continue;
+        if (map[i] == -2) {
+            char buf[64];
+            while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
+                ;
+        } else if (map[i] == -1) {
+            accept_clients(d);
+        } else if (d->conns[map[i]].out) {
+            conn_write(&d->conns[map[i]]);
+        } else {
+            conn_read(d, &d->conns[map[i]]);
+        }
+    }
+    return true;
+}
+
+int cl_cmd_serve(int argc, char **argv)
+{
+    static cl_daemon d;
+    memset(&d, 0, sizeof(d));
+    d.lfd = -1;
+    d.max_attempts = 3;
+    d.backoff = 10;
+    d.margin = 600;
+    for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++)
+        d.conns[i].fd = -1;
+    const char *state = NULL, *hosts = NULL, *results = NULL;
+    int slots = 0;
+    int rc = parse_opts(&d, argc, argv, &state, &hosts, &results, &slots);
+    if (rc >= 0)
+        return rc;
     CL_AUTOPTR(cl_error) err = NULL;
     if (!setup(&d, state, hosts, results, slots, &err)) {
         fprintf(stderr, "crashlab serve: %s\n", err->msg);
         cl_hosts_clear(&d.hosts);
         return 2;
     }
-    char lockpath[PATH_MAX + 16], dbpath[PATH_MAX + 16];
-    snprintf(lockpath, sizeof(lockpath), "%s/serve.lock", d.state);
-    snprintf(dbpath, sizeof(dbpath), "%s/jobs.db", d.state);
-    CL_AUTOCLOSE lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (lockfd < 0) {
-        /* Not "another daemon": say what is wrong with the state directory. */
-        fprintf(stderr, "crashlab serve: cannot open the lock file '%s': %s\n", lockpath, strerror(errno));
+    CL_AUTOCLOSE lockfd = -1;
+    if ((rc = take_lock(&d, &lockfd)) >= 0) {
         cl_hosts_clear(&d.hosts);
-        return 2;
+        return rc;
     }
-    if (flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
-        int e = errno;
-        char pidtext[32] = "";
-        ssize_t n = pread(lockfd, pidtext, sizeof(pidtext) - 1, 0);
-        pidtext[n > 0 ? n : 0] = '\0';
-        pidtext[strcspn(pidtext, "\n")] = '\0';
-        if (e == EWOULDBLOCK && pidtext[0])
-            fprintf(stderr, "crashlab serve: another daemon (pid %s) owns '%s'\n", pidtext, d.state);
-        else if (e == EWOULDBLOCK)
-            fprintf(stderr, "crashlab serve: another daemon owns '%s'\n", d.state);
-        else
-            fprintf(stderr, "crashlab serve: cannot lock '%s': %s\n", lockpath, strerror(e));
-        cl_hosts_clear(&d.hosts);
-        return 3;
-    }
-    {
-        /* Who owns it, for the message a second daemon prints. */
-        char pidtext[32];
-        int n = snprintf(pidtext, sizeof(pidtext), "%ld\n", (long)getpid());
-        if (ftruncate(lockfd, 0) == 0 && pwrite(lockfd, pidtext, (size_t)n, 0) < 0)
-            cl_daemon_log(&d, "cannot write the pid into '%s': %s", lockpath, strerror(errno));
-    }
-    int rc = 0;
-    char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    rc = 0;
+    char sock[sizeof(((struct sockaddr_un *)0)->sun_path)], dbpath[PATH_MAX + 16];
     if (cl_serve_sock_path(d.state, sock, NULL))
         unlink(sock);   /* a killed predecessor's: nobody answers there until we do */
+    snprintf(dbpath, sizeof(dbpath), "%s/jobs.db", d.state);
     mode_t old_umask = umask(0077);   /* the database and its WAL are the owner's only */
     d.q = cl_queue_open(dbpath, &err);
     umask(old_umask);
@@ -404,78 +496,14 @@ int cl_cmd_serve(int argc, char **argv)
     }
     cl_daemon_log(&d, "pid %ld, state %s, results %s, %zu host(s), %d slot(s)", (long)getpid(), d.state, d.results,
                   d.hosts.n, d.max_running);
-    for (;;) {
-        if (got_chld) {
-            got_chld = 0;
-            cl_sched_reap(&d);
-        }
-        if (got_stop && !d.stopping) {
-            d.stopping = true;
-            cl_daemon_log(&d, "stopping: %d run(s) to interrupt", d.nkids);
-            for (int i = 0; i < d.nkids; i++)
-                if (!d.kids[i].cleaning)   /* a domain cleanup helper finishes its work */
-                    kill(d.kids[i].pid, SIGTERM);
-        }
-        if (d.stopping && d.nkids == 0)
-            break;
-        cl_sched_watchdog(&d);
-        cl_sched_tick(&d, cl_now());
-
-        struct pollfd pfd[CL_DAEMON_MAX_CONNS + 2];
-        int map[CL_DAEMON_MAX_CONNS + 2];
-        int np = 0;
-        pfd[np] = (struct pollfd){ .fd = wake_pipe[0], .events = POLLIN };
-        map[np++] = -2;
-        if (!d.stopping) {
-            pfd[np] = (struct pollfd){ .fd = d.lfd, .events = POLLIN };
-            map[np++] = -1;
-        }
-        double now = cl_now();
-        for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++) {
-            if (d.conns[i].fd >= 0 && now > d.conns[i].deadline)
-                conn_close(&d.conns[i]);   /* a client that neither asks nor reads holds no slot for long */
-            if (d.conns[i].fd >= 0) {
-                pfd[np] = (struct pollfd){ .fd = d.conns[i].fd, .events = d.conns[i].out ? POLLOUT : POLLIN };
-                map[np++] = i;
-            }
-        }
-        int r = poll(pfd, (nfds_t)np, 500);
-        if (r < 0 && errno != EINTR)
-            break;
-        for (int i = 0; r > 0 && i < np; i++) {
-            if (!pfd[i].revents)
-                continue;
-            if (map[i] == -2) {
-                char buf[64];
-                while (read(wake_pipe[0], buf, sizeof(buf)) > 0)
-                    ;
-            } else if (map[i] == -1) {
-                int cfd;
-                while ((cfd = accept4(d.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-                    int slot = -1;
-                    for (int k = 0; k < CL_DAEMON_MAX_CONNS && slot < 0; k++)
-                        if (d.conns[k].fd < 0)
-                            slot = k;
-                    if (slot < 0) {
-                        close(cfd);   /* too many clients at once: they retry */
-                        continue;
-                    }
-                    d.conns[slot] = (cl_daemon_conn){ .fd = cfd, .deadline = cl_now() + CL_DAEMON_CONN_TIMEOUT };
-                }
-            } else if (d.conns[map[i]].out) {
-                conn_write(&d.conns[map[i]]);
-            } else {
-                conn_read(&d, &d.conns[map[i]]);
-            }
-        }
-    }
+    while (!(d.stopping && d.nkids == 0) && serve_once(&d))
+        ;
     drop_spares(&d);
     cl_daemon_log(&d, "stopped");
 out:
     for (int i = 0; i < CL_DAEMON_MAX_CONNS; i++)
         conn_close(&d.conns[i]);
     if (d.lfd >= 0) {
-        char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
         if (cl_serve_sock_path(d.state, sock, NULL))
             unlink(sock);
         close(d.lfd);

@@ -109,90 +109,54 @@ static void append_arg(char **argv, int *argc, const char *a)
     argv[*argc] = NULL;
 }
 
-/* Starts one attempt of j on host/slot. The row says "running" (with the run id) before
- * the fork: a daemon that dies in between leaves a job that recovery finds by its run id. */
-static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
+/* The attempt's run id, host and slot on the job row (before anything is started). */
+static void claim(cl_job *j, const char *rid, const cl_host *h, int slot)
 {
-    CL_AUTOPTR(cl_error) err = NULL;
-    char rid[128], slotdir[PATH_MAX], logpath[PATH_MAX], scen[PATH_MAX];
-    j->attempts++;
-    snprintf(rid, sizeof(rid), "job-%06lld-a%d-%s", (long long)j->id, j->attempts, d->tag);
-    cl_sched_slot_dir(d, h->name, slot, slotdir, sizeof(slotdir));
-    cl_job_log_path(d->state, j->id, logpath, sizeof(logpath));
-    if (!cl_mkdir_p(slotdir, 0711, &err) || !cl_job_scenario_path(d->state, j, scen, sizeof(scen), &err)) {
-        /* Nothing started: an infrastructure error of this attempt (a full disk is retried
-         * like any other), settled by the same rule as a failed run. */
-        free(j->run_id);
-        j->run_id = strdup(rid);
-        free(j->host);
-        j->host = strdup(h->name);
-        j->slot = slot;
-        j->started = wall_now();
-        cl_settle_in in = { .exit_code = 3, .verdict = "", .run_reason = err->msg, .job_id = j->id,
-                            .attempt = j->attempts, .max_attempts = j->max_attempts,
-                            .cancel_requested = j->cancel_requested, .backoff = d->backoff };
-        apply(d, j, &in);
-        return false;
-    }
-    /* The run enforces the scenario's timeouts itself; the daemon only catches a run that
-     * is wedged beyond them (margin for preparing a warm guest and writing the dump). */
-    double limit = 3600;
-    {
-        CL_AUTOPTR(cl_scenario) s = cl_scenario_load(scen, NULL);
-        if (s)
-            limit = s->t_run + d->margin;
-    }
-    json_object *opts = json_tokener_parse(j->options);
     free(j->run_id);
     j->run_id = strdup(rid);
     free(j->host);
     j->host = strdup(h->name);
     j->slot = slot;
-    j->state = CL_JOB_RUNNING;
     j->started = wall_now();
-    j->pid = 0;
-    j->pid_start = 0;
-    if (!save(d, j)) {
-        /* Never start an attempt the queue does not know about: the same run id would
-         * start again on the next tick. */
-        json_object_put(opts);
-        return false;
-    }
+}
 
-    char *argv[32];
-    int argc = 0;
-    append_arg(argv, &argc, d->self);
-    append_arg(argv, &argc, "run");
-    append_arg(argv, &argc, scen);
-    append_arg(argv, &argc, "--results");
-    append_arg(argv, &argc, d->attempts_dir);
-    append_arg(argv, &argc, "--state");
-    append_arg(argv, &argc, slotdir);
-    append_arg(argv, &argc, "--run-id");
-    append_arg(argv, &argc, rid);
+/* `crashlab run` for this attempt; the strings in argv live as long as d, h, opts and the
+ * caller's buffers. */
+static void run_argv(const cl_daemon *d, const cl_host *h, json_object *opts, const char *scen, const char *slotdir,
+                     const char *rid, char **argv, int *argc)
+{
+    append_arg(argv, argc, d->self);
+    append_arg(argv, argc, "run");
+    append_arg(argv, argc, scen);
+    append_arg(argv, argc, "--results");
+    append_arg(argv, argc, d->attempts_dir);
+    append_arg(argv, argc, "--state");
+    append_arg(argv, argc, slotdir);
+    append_arg(argv, argc, "--run-id");
+    append_arg(argv, argc, rid);
     if (h->uri) {
-        append_arg(argv, &argc, "--connect");
-        append_arg(argv, &argc, h->uri);
+        append_arg(argv, argc, "--connect");
+        append_arg(argv, argc, h->uri);
     }
     /* A remote host's dumps come home through its pool (lab/run/remote.h). */
     const char *dpool = h->dump_pool ? h->dump_pool : h->guest_pool;
     if (dpool && h->uri && !cl_virt_uri_is_local(h->uri)) {
-        append_arg(argv, &argc, "--dump-pool");
-        append_arg(argv, &argc, dpool);
+        append_arg(argv, argc, "--dump-pool");
+        append_arg(argv, argc, dpool);
     }
     const char *guest = h->guest_dir ? h->guest_dir : cl_json_str(opts, "guest", NULL);
     if (guest) {
-        append_arg(argv, &argc, "--guest");
-        append_arg(argv, &argc, guest);
+        append_arg(argv, argc, "--guest");
+        append_arg(argv, argc, guest);
     }
     const char *v;
     if ((v = cl_json_str(opts, "accel", NULL))) {
-        append_arg(argv, &argc, "--accel");
-        append_arg(argv, &argc, v);
+        append_arg(argv, argc, "--accel");
+        append_arg(argv, argc, v);
     }
     if ((v = cl_json_str(opts, "dump_format", NULL))) {
-        append_arg(argv, &argc, "--dump-format");
-        append_arg(argv, &argc, v);
+        append_arg(argv, argc, "--dump-format");
+        append_arg(argv, argc, v);
     }
     /* Restore from a saved guest is the daemon's default on embedded hosts: measured at
      * 0.06x of a cold boot, and each slot's own state directory holds its own warm image.
@@ -202,20 +166,33 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
     bool embedded = !h->uri || strstr(h->uri, "/embed");
     bool use_warm = warm ? json_object_get_boolean(warm) : embedded;
     /* A spare is only kept where the run's reaper can keep its QEMU: the embedded driver. */
-    append_arg(argv, &argc, !use_warm ? "--cold" : d->spare && embedded ? "--spare" : "--warm");
+    append_arg(argv, argc, !use_warm ? "--cold" : d->spare && embedded ? "--spare" : "--warm");
+}
 
+/* The job's log, opened for appending, with the attempt's header line; -1 if it cannot be. */
+static int open_job_log(const cl_daemon *d, const cl_job *j, const cl_host *h, int slot, const char *rid)
+{
+    char logpath[PATH_MAX];
+    cl_job_log_path(d->state, j->id, logpath, sizeof(logpath));
     int logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (logfd >= 0) {
-        char hdr[512];
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        int n = snprintf(hdr, sizeof(hdr), "=== %04d-%02d-%02dT%02d:%02d:%02dZ attempt %d of job %lld on %s slot %d: run id %s\n",
-                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, j->attempts,
-                         (long long)j->id, h->name, slot, rid);
-        if (n > 0)
-            cl_serve_write_all(logfd, hdr, (size_t)n < sizeof(hdr) ? (size_t)n : sizeof(hdr) - 1);
-    }
+    if (logfd < 0)
+        return -1;
+    char hdr[512];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    int n = snprintf(hdr, sizeof(hdr), "=== %04d-%02d-%02dT%02d:%02d:%02dZ attempt %d of job %lld on %s slot %d: run id %s\n",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, j->attempts,
+                     (long long)j->id, h->name, slot, rid);
+    if (n > 0)
+        cl_serve_write_all(logfd, hdr, (size_t)n < sizeof(hdr) ? (size_t)n : sizeof(hdr) - 1);
+    return logfd;
+}
+
+/* The run's process: dies with the daemon, no blocked signals, stdin from /dev/null and
+ * its output in the job's log. Returns the pid, or -1 (errno set). */
+static pid_t fork_run(const cl_daemon *d, char **argv, int logfd)
+{
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -236,11 +213,57 @@ static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
         execv(d->self, argv);
         _exit(3);
     }
+    return pid;
+}
+
+/* Starts one attempt of j on host/slot. The row says "running" (with the run id) before
+ * the fork: a daemon that dies in between leaves a job that recovery finds by its run id. */
+static bool spawn(cl_daemon *d, cl_job *j, cl_host *h, int slot)
+{
+    CL_AUTOPTR(cl_error) err = NULL;
+    char rid[128], slotdir[PATH_MAX], scen[PATH_MAX];
+    j->attempts++;
+    snprintf(rid, sizeof(rid), "job-%06lld-a%d-%s", (long long)j->id, j->attempts, d->tag);
+    cl_sched_slot_dir(d, h->name, slot, slotdir, sizeof(slotdir));
+    if (!cl_mkdir_p(slotdir, 0711, &err) || !cl_job_scenario_path(d->state, j, scen, sizeof(scen), &err)) {
+        /* Nothing started: an infrastructure error of this attempt (a full disk is retried
+         * like any other), settled by the same rule as a failed run. */
+        claim(j, rid, h, slot);
+        cl_settle_in in = { .exit_code = 3, .verdict = "", .run_reason = err->msg, .job_id = j->id,
+                            .attempt = j->attempts, .max_attempts = j->max_attempts,
+                            .cancel_requested = j->cancel_requested, .backoff = d->backoff };
+        apply(d, j, &in);
+        return false;
+    }
+    /* The run enforces the scenario's timeouts itself; the daemon only catches a run that
+     * is wedged beyond them (margin for preparing a warm guest and writing the dump). */
+    double limit = 3600;
+    {
+        CL_AUTOPTR(cl_scenario) s = cl_scenario_load(scen, NULL);
+        if (s)
+            limit = s->t_run + d->margin;
+    }
+    claim(j, rid, h, slot);
+    j->state = CL_JOB_RUNNING;
+    j->pid = 0;
+    j->pid_start = 0;
+    /* Never start an attempt the queue does not know about: the same run id would start
+     * again on the next tick. */
+    if (!save(d, j))
+        return false;
+
+    json_object *opts = json_tokener_parse(j->options);
+    char *argv[32];
+    int argc = 0;
+    run_argv(d, h, opts, scen, slotdir, rid, argv, &argc);
+    int logfd = open_job_log(d, j, h, slot, rid);
+    pid_t pid = fork_run(d, argv, logfd);
+    int fork_errno = errno;
     if (logfd >= 0)
         close(logfd);
     json_object_put(opts);
     if (pid < 0) {
-        cl_daemon_log(d, "job %lld: fork: %s", (long long)j->id, strerror(errno));
+        cl_daemon_log(d, "job %lld: fork: %s", (long long)j->id, strerror(fork_errno));
         j->state = CL_JOB_QUEUED;
         j->attempts--;
         j->not_before = wall_now() + d->backoff;
