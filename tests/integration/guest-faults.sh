@@ -11,7 +11,8 @@
 # and that the guest files still match build/guest/manifest.json afterwards.
 # Two guests run at a time. FAULTS="a b" runs only those; KEEP=1 keeps the console logs.
 set -u
-cd "$(dirname "$0")/../.."
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
 
 GUEST=build/guest
 AGENT=build/linux/labagent
@@ -19,9 +20,6 @@ PER_FAULT_TIMEOUT=${PER_FAULT_TIMEOUT:-90}
 JOBS=${JOBS:-2}
 QEMU=${QEMU:-qemu-system-x86_64}
 
-fails=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
 
 for f in "$GUEST/vmlinuz" "$GUEST/initrd.img" "$AGENT"; do
     if [[ ! -r $f ]]; then
@@ -120,4 +118,4 @@ else
     not_ok "guest-faults: $GUEST/manifest.json missing or not JSON"
 fi
 [[ ${KEEP:-0} == 1 ]] && echo "# console logs kept in $logdir"
-((fails == 0))
+finish

@@ -4,23 +4,18 @@
 # tests/data/dumps/synthetic; exit codes 0 / 2 / 3, JSON that jq reads, the human summary.
 # Also prints the time and peak RSS of `inspect` on triage_x64.dmp (release build).
 set -u
-cd "$(dirname "$0")/../.."
-BIN=${CRASHLAB:-build/asan/crashlab}
-[[ -x $BIN ]] || BIN=build/crashlab
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+BIN=$CRASHLAB
+# inspect uses no libvirt, so its leaks are judged here (lib.sh turns LeakSanitizer off for
+# whole runs because of libvirt's threads).
+export ASAN_OPTIONS="${ASAN_OPTIONS%detect_leaks=0}detect_leaks=1"
 REAL=../shared/testdata/windows-dumps
 SYN=tests/data/dumps/synthetic
-fails=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; fails=$((fails + 1)); }
-check() { # name, command...
-    local name=$1; shift
-    if "$@"; then ok "$name"; else not_ok "$name"; fi
-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # jq_eq FILE FILTER EXPECTED
-jq_eq() { [[ "$(jq -r "$2" "$1")" == "$3" ]] || { echo "# $1: $2 = '$(jq -r "$2" "$1")', expected '$3'"; return 1; }; }
 
 "$BIN" inspect "$REAL/triage_x64.dmp" --json >"$tmp/x64.json"; rc=$?
 check "inspect triage_x64 exits 0" test "$rc" -eq 0
@@ -89,4 +84,4 @@ if [[ -x build/crashlab ]] && /usr/bin/time -v true 2>/dev/null; then
     echo "# inspect triage_x64.dmp: wall $secs, peak RSS ${rss} KB (the binary alone: ${base} KB)"
     check "inspect triage_x64 needs under 4 MB over the binary's own RSS" test $((rss - base)) -lt 4096
 fi
-exit $((fails > 0))
+finish

@@ -9,7 +9,11 @@ CRASHLAB=${CRASHLAB:-$ROOT/build/asan/crashlab}
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 failures=0
 ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failures=$((failures + 1)); }
+not_ok() { # a script may define on_not_ok to add context to a failure
+    echo "not ok - $*"
+    failures=$((failures + 1))
+    if declare -F on_not_ok >/dev/null; then on_not_ok; fi
+}
 check() { # check NAME CMD...
     local name=$1; shift
     if "$@"; then ok "$name"; else not_ok "$name"; fi
@@ -19,6 +23,9 @@ json() { # json FILE EXPR: prints a field with python's json (read-only use in t
 }
 schema_ok() { # schema_ok RESULT.json: validates against results/schema/result.schema.json
     /usr/bin/python3 -c 'import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' "$1" "$ROOT/results/schema/result.schema.json"
+}
+jq_eq() { # jq_eq FILE FILTER WANT: the filter's raw output equals WANT
+    [[ "$(jq -r "$2" "$1")" == "$3" ]] || { echo "# $1: $2 = '$(jq -r "$2" "$1")', expected '$3'"; return 1; }
 }
 guest_sums() { (cd "$ROOT/build/guest" && sha256sum vmlinuz initrd.img manifest.json); }
 finish() { [ "$failures" -eq 0 ]; }

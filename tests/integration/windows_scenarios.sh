@@ -3,14 +3,11 @@
 # named after, valid for `crashlab validate`, and turned into a domain by
 # `crashlab run --print-xml` (nothing is started; no Windows image is needed for that).
 set -u
-cd "$(dirname "$0")/../.."
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1${2:+ # $2}"; fails=$((fails + 1)); }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
 
 CL=build/crashlab
-[ -x "$CL" ] || { nok "build/crashlab exists" "run make first"; exit 1; }
+[ -x "$CL" ] || { not_ok "build/crashlab exists # run make first"; exit 1; }
 T=$PWD/$(mktemp -d build/winscen.tmp.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 
@@ -63,4 +60,4 @@ for f in $faults; do
         test "$(grep -c "<relaxed state='on'/>" "$T/$f.xml")" = $want
 done
 
-[ "$fails" -eq 0 ]
+finish

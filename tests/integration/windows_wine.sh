@@ -5,24 +5,18 @@
 # explicit bug check), the wait chain, configure-dump and collect.
 # Wine gives each test a private prefix and a persistent wineserver, killed on exit.
 set -u
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
 OUT=build/windows
 SYS=$OUT/labfault.sys
 AGENT=$OUT/labagent.exe
 export WINEDEBUG=-all,err+ntoskrnl
 export WINEDLLOVERRIDES="mscoree,mshtml="
 export PATH=/usr/lib/wine:$PATH
-fails=0
 pids=()
 
-ok() { echo "ok - $1"; }
-nok() {
-    echo "not ok - $1${2:+ # $2}"
-    fails=$((fails + 1))
-    [ -n "${T:-}" ] && [ -f "$T/last" ] && sed 's/^/#   last agent output: /' "$T/last" | head -5
-}
-check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
+# A failed check shows what the agent last printed (lib.sh's not_ok calls this hook).
+on_not_ok() { [ -n "${T:-}" ] && [ -f "$T/last" ] && sed 's/^/#   last agent output: /' "$T/last" | head -5; }
 
 cleanup() {
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
@@ -33,8 +27,9 @@ trap cleanup EXIT
 # A signal still runs the EXIT trap (and so kills the wineserver).
 trap 'exit 143' TERM INT HUP
 
-# jq-free JSON access: json FILE EXPR (python expression over d).
-json() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,bool) else str(v).lower())' "$1" "$2" 2>/dev/null; }
+# jq-free JSON access: jsonl FILE EXPR (python expression over d).
+# Like lib.sh's json, but booleans print as true/false.
+jsonl() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(v if not isinstance(v,bool) else str(v).lower())' "$1" "$2" 2>/dev/null; }
 agent() {
     local out=$1 rc; shift
     timeout 60 wine64 "$AGENT" "$@" >"$out" 2>>"$LOG"
@@ -44,9 +39,9 @@ agent() {
 }
 
 for tool in wine64 wineserver x86_64-w64-mingw32-objdump osslsigncode python3 openssl; do
-    command -v "$tool" >/dev/null || { nok "tool $tool present"; exit 1; }
+    command -v "$tool" >/dev/null || { not_ok "tool $tool present"; exit 1; }
 done
-[ -f "$SYS" ] && [ -f "$AGENT" ] || { nok "build outputs exist" "run make first"; exit 1; }
+[ -f "$SYS" ] && [ -f "$AGENT" ] || { not_ok "build outputs exist # run make first"; exit 1; }
 # Everything of this run lives in $T, so two runs at once cannot meet.
 T=$ROOT/$(mktemp -d build/wine-test.tmp.XXXXXX)
 export WINEPREFIX=$T/prefix
@@ -157,7 +152,7 @@ llvm-readobj --file-headers "$SYS" >"$T/fh" 2>&1
 stamp=$(sed -n 's/^ *TimeDateStamp: .*(0x\([0-9A-Fa-f]*\))$/\1/p' "$T/fh" | head -1)
 soi=$(sed -n 's/^ *SizeOfImage: \([0-9]*\)$/\1/p' "$T/fh" | head -1)
 check "... and the image key ntoskrnl.exe/TIMESTAMP SIZEOFIMAGE from its PE header (llvm-readobj: 0x$stamp $soi)" \
-    test -n "$stamp" -a -n "$soi" -a "$(json "$T/kimage.json" 'd["windows"]["kernel_image"]["image_key"]')" = \
+    test -n "$stamp" -a -n "$soi" -a "$(jsonl "$T/kimage.json" 'd["windows"]["kernel_image"]["image_key"]')" = \
          "ntoskrnl.exe/$(printf '%08X%x' "0x$stamp" "$soi")/ntoskrnl.exe"
 llvm-pdbutil dump --publics "$OUT/labfault.pdb" >"$T/publics" 2>&1
 check "the PDB names the driver's functions (DriverEntry, lf_fire, lf_hang_fire)" \
@@ -185,7 +180,7 @@ cp "$SYS" "$DRV"
 
 # --- usage errors -------------------------------------------------------------------
 agent "$T/u" ; rc=$?
-check "no command: exit 2 and ok:false" test "$rc" = 2 -a "$(json "$T/u" 'd["ok"]')" = false
+check "no command: exit 2 and ok:false" test "$rc" = 2 -a "$(jsonl "$T/u" 'd["ok"]')" = false
 agent "$T/u" arm no-such-fault; rc=$?
 check "unknown fault: exit 2" test "$rc" = 2
 agent "$T/u" arm double-free size=1; rc=$?
@@ -195,7 +190,7 @@ agent "$T/u" arm double-free nope=1; rc=$?
 check "unknown parameter: exit 2" test "$rc" = 2
 agent "$T/u" status; rc=$?
 check "status without the driver: exit 1, one JSON error" \
-    test "$rc" = 1 -a "$(json "$T/u" 'd["ok"]')" = false
+    test "$rc" = 1 -a "$(jsonl "$T/u" 'd["ok"]')" = false
 
 # --- the driver as a kernel service, by the standard tools --------------------------
 wine64 sc create labfault type= kernel binPath= 'C:\windows\system32\drivers\labfault.sys' >>"$LOG" 2>&1
@@ -203,7 +198,7 @@ wine64 net start labfault >>"$LOG" 2>&1
 wine64 sc query labfault >"$T/sc" 2>>"$LOG"
 check "sc create + net start: service RUNNING" grep -q 'RUNNING' "$T/sc"
 agent "$T/s" status
-check "labagent opens \\\\.\\LabFault: status idle" test "$(json "$T/s" 'd["state"]')" = idle
+check "labagent opens \\\\.\\LabFault: status idle" test "$(jsonl "$T/s" 'd["state"]')" = idle
 wine64 net stop labfault >>"$LOG" 2>&1
 sleep 0.5
 agent "$T/s" status; rc=$?
@@ -212,7 +207,7 @@ wine64 sc delete labfault >>"$LOG" 2>&1
 
 # --- install-cert / install-driver through the agent -----------------------------------
 agent "$T/c" install-cert
-thumb=$(json "$T/c" 'd["thumbprint"]')
+thumb=$(jsonl "$T/c" 'd["thumbprint"]')
 want=$(openssl x509 -in "$OUT/labfault-test.crt" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
 check "install-cert reports the certificate's SHA-1 thumbprint" test -n "$thumb" -a "$thumb" = "$want"
 wine64 reg query "HKLM\\Software\\Microsoft\\SystemCertificates\\ROOT\\Certificates\\$thumb" >"$T/reg" 2>&1
@@ -222,59 +217,59 @@ check "install-cert: and in TrustedPublisher" grep -qi 'Blob' "$T/reg"
 
 agent "$T/c" install-cert "Z:${ROOT//\//\\}\\$OUT\\labfault-test.crt"; rc=$?
 check "install-cert FILE (PEM) gives the same thumbprint" \
-    test "$rc $(json "$T/c" 'd["thumbprint"]')" = "0 $want"
+    test "$rc $(jsonl "$T/c" 'd["thumbprint"]')" = "0 $want"
 agent "$T/c" install-cert /nonexistent.cer; rc=$?
 check "install-cert with a missing file: exit 1" test "$rc" = 1
 
 agent "$T/i" install-driver 'C:\windows\system32\drivers\labfault.sys'; rc=$?
 check "install-driver creates and starts the kernel service" \
-    test "$rc" = 0 -a "$(json "$T/i" 'd["state"]')" = running
+    test "$rc" = 0 -a "$(jsonl "$T/i" 'd["state"]')" = running
 agent "$T/i" install-driver 'C:\windows\system32\drivers\labfault.sys'; rc=$?
 check "install-driver again is idempotent (service exists, running)" \
-    test "$rc" = 0 -a "$(json "$T/i" 'd["created"]')" = false
+    test "$rc" = 0 -a "$(jsonl "$T/i" 'd["created"]')" = false
 
 # --- labagent check: what the image has, which rungs are unavailable ----------------------
 agent "$T/k" check; rc=$?
 check "check: win-dmp unavailable without the fwcfg device and driver, and says why" \
-    test "$rc $(json "$T/k" 'd["rungs"]["win-dmp"]["available"]') $(json "$T/k" '"fw_cfg" in d["rungs"]["win-dmp"]["why"]')" = "0 false true"
+    test "$rc $(jsonl "$T/k" 'd["rungs"]["win-dmp"]["available"]') $(jsonl "$T/k" '"fw_cfg" in d["rungs"]["win-dmp"]["why"]')" = "0 false true"
 check "check: no special pool, NMICrashDump not set: the nmi rung is unavailable" \
-    test "$(json "$T/k" 'd["verifier"]["special_pool"]') $(json "$T/k" 'd["rungs"]["nmi"]["available"]')" = "false false"
+    test "$(jsonl "$T/k" 'd["verifier"]["special_pool"]') $(jsonl "$T/k" 'd["rungs"]["nmi"]["available"]')" = "false false"
 # The device's DACL (SYSTEM and Administrators only): DriverEntry fails unless
 # ZwSetSecurityObject took it, so the driver running is the check here. Wine answers a
 # security query on a handle to the device with the file's empty descriptor, not the
 # device's, so what `check` reads back is only printed; on Windows it is
 # D:P(A;;FA;;;SY)(A;;FA;;;BA).
-echo "# device_sddl as Wine reports it: '$(json "$T/k" 'd.get("device_sddl")')'"
+echo "# device_sddl as Wine reports it: '$(jsonl "$T/k" 'd.get("device_sddl")')'"
 wine64 reg add 'HKLM\SYSTEM\CurrentControlSet\Enum\ACPI\QEMU0002\1' /v Service /d FwCfg /f >>"$LOG" 2>&1
 agent "$T/k" check
 check "check: the fw_cfg device alone is not enough (no FwCfg service)" \
-    test "$(json "$T/k" 'd["rungs"]["win-dmp"]["available"]') $(json "$T/k" 'd["devices"]["fwcfg"]["device"]')" = "false true"
+    test "$(jsonl "$T/k" 'd["rungs"]["win-dmp"]["available"]') $(jsonl "$T/k" 'd["devices"]["fwcfg"]["device"]')" = "false true"
 wine64 reg add 'HKLM\SYSTEM\CurrentControlSet\Services\FwCfg' /v Start /t REG_DWORD /d 3 /f >>"$LOG" 2>&1
 agent "$T/d" configure-dump kernel nmi=1 autoreboot=0 special_pool_tag=LabF
 agent "$T/k" check
 check "check: device + driver bound: win-dmp available; NMICrashDump=1: nmi available" \
-    test "$(json "$T/k" 'd["rungs"]["win-dmp"]["available"]') $(json "$T/k" 'd["rungs"]["nmi"]["available"]')" = "true true"
+    test "$(jsonl "$T/k" 'd["rungs"]["win-dmp"]["available"]') $(jsonl "$T/k" 'd["rungs"]["nmi"]["available"]')" = "true true"
 check "check: AutoReboot=0 makes the guest-dump rung unavailable, saying why" \
-    test "$(json "$T/k" 'd["rungs"]["guest-dump"]["available"]') $(json "$T/k" '"AutoReboot=0" in d["rungs"]["guest-dump"]["why"]')" = "false true"
+    test "$(jsonl "$T/k" 'd["rungs"]["guest-dump"]["available"]') $(jsonl "$T/k" '"AutoReboot=0" in d["rungs"]["guest-dump"]["why"]')" = "false true"
 check "check: special pool on tag LabF is seen (needs_met)" \
-    test "$(json "$T/k" 'd["needs_met"]')" = "['special-pool', 'nmi-dump']"
+    test "$(jsonl "$T/k" 'd["needs_met"]')" = "['special-pool', 'nmi-dump']"
 agent "$T/d" configure-dump kernel autoreboot=1
 agent "$T/k" check
-check "check: AutoReboot=1 makes it available" test "$(json "$T/k" 'd["rungs"]["guest-dump"]["available"]')" = true
+check "check: AutoReboot=1 makes it available" test "$(jsonl "$T/k" 'd["rungs"]["guest-dump"]["available"]')" = true
 
 # --- IOCTL contract -------------------------------------------------------------------
 agent "$T/p" probe-ioctl
-sent=$(json "$T/p" 'd["probes_sent"]')
+sent=$(jsonl "$T/p" 'd["probes_sent"]')
 check "every IOCTL refuses short and oversized buffers (STATUS_INFO_LENGTH_MISMATCH, $sent probes)" \
-    test -n "$sent" -a "$sent" -gt 40 -a "$sent" = "$(json "$T/p" 'd["refused_length"]')"
+    test -n "$sent" -a "$sent" -gt 40 -a "$sent" = "$(jsonl "$T/p" 'd["refused_length"]')"
 check "well-sized ARM requests with bad parameters are refused (STATUS_INVALID_PARAMETER)" \
-    test "$(json "$T/p" 'all(b["status"]=="0xc000000d" for b in d["bad_params"]) and len(d["bad_params"])==8')" = true
+    test "$(jsonl "$T/p" 'all(b["status"]=="0xc000000d" for b in d["bad_params"]) and len(d["bad_params"])==8')" = true
 agent "$T/s" status
-check "refused requests left nothing armed" test "$(json "$T/s" 'd["state"]')" = idle
+check "refused requests left nothing armed" test "$(jsonl "$T/s" 'd["state"]')" = idle
 # Every IOCTL needs FILE_WRITE_ACCESS: the I/O manager (Windows', and Wine's) refuses one
 # on a read-only handle with STATUS_ACCESS_DENIED before the driver runs.
 check "an IOCTL on a handle opened without write access is refused (0xc0000022)" \
-    test "$(json "$T/p" 'd.get("readonly_status")')" = 0xc0000022
+    test "$(jsonl "$T/p" 'd.get("readonly_status")')" = 0xc0000022
 
 # --- the ground-truth block, as a dump reader finds it ---------------------------------
 # Under Wine the driver's pool is winedevice.exe's heap: the block the agent names is read
@@ -287,7 +282,7 @@ wdpid=""
 for p in $(pgrep -f winedevice.exe); do
     tr '\0' '\n' </proc/$p/environ 2>/dev/null | grep -qx "WINEPREFIX=$WINEPREFIX" && wdpid=$p
 done
-addr=$(json "$T/s" 'd["ground_truth"]["gt_block"]')
+addr=$(jsonl "$T/s" 'd["ground_truth"]["gt_block"]')
 python3 - "$wdpid" "$addr" "$T/gt.dmp" <<'PY' 2>>"$LOG"
 import struct, sys
 pid, addr, out = int(sys.argv[1]), int(sys.argv[2], 16), sys.argv[3]
@@ -309,12 +304,12 @@ open(out, "wb").write(bytes(hdr) + bytes(page))
 PY
 build/crashlab inspect --json "$T/gt.dmp" >"$T/gti.json" 2>>"$LOG"
 check "the dump reader finds the driver's ground-truth block (read from winedevice.exe, pid ${wdpid:-none})" \
-    test "$(json "$T/gti.json" 'd["windows"]["labfault_ground_truth"]["address"]')" = "$addr"
+    test "$(jsonl "$T/gti.json" 'd["windows"]["labfault_ground_truth"]["address"]')" = "$addr"
 check "... and it agrees with STATUS: fault, state, IRP, firing thread" \
-    test "$(json "$T/gti.json" '(lambda g: " ".join([g["fault"], g["state"], g["items"]["irp"], g["items"]["fire_thread"]]))(d["windows"]["labfault_ground_truth"])')" = \
-         "hang-irp-cancel done $(json "$T/s" 'd["ground_truth"]["irp"]+" "+d["ground_truth"]["fire_thread"]')"
+    test "$(jsonl "$T/gti.json" '(lambda g: " ".join([g["fault"], g["state"], g["items"]["irp"], g["items"]["fire_thread"]]))(d["windows"]["labfault_ground_truth"])')" = \
+         "hang-irp-cancel done $(jsonl "$T/s" 'd["ground_truth"]["irp"]+" "+d["ground_truth"]["fire_thread"]')"
 check "... with the fire path's return addresses" \
-    test "$(json "$T/gti.json" 'len(d["windows"]["labfault_ground_truth"]["fire_frames"]) > 0')" = true
+    test "$(jsonl "$T/gti.json" 'len(d["windows"]["labfault_ground_truth"]["fire_frames"]) > 0')" = true
 
 # --- ARM reports ground truth for every fault ---------------------------------------------
 declare -A keys=(
@@ -332,7 +327,7 @@ nf=0
 for f in $faults; do
     nf=$((nf + 1))
     agent "$T/a" arm "$f"; rc=$?
-    good=$(json "$T/a" 'd["ok"] and d["state"]=="armed" and d["fault"]=="'"$f"'" and "thread" in d["ground_truth"] and all(k in d["ground_truth"] for k in "'"${keys[$f]:-missing}"'".split())')
+    good=$(jsonl "$T/a" 'd["ok"] and d["state"]=="armed" and d["fault"]=="'"$f"'" and "thread" in d["ground_truth"] and all(k in d["ground_truth"] for k in "'"${keys[$f]:-missing}"'".split())')
     check "arm $f: ground truth has thread ${keys[$f]:-?}" test "$rc" = 0 -a "$good" = true
 done
 check "every fault in faults.def was armed ($nf)" test "$nf" = 15
@@ -362,13 +357,13 @@ PY
         test -z "$bad"
     [ -n "$bad" ] && echo "# refused:$bad"
 else
-    nok "crashlab faults --json works"
+    not_ok "crashlab faults --json works"
 fi
 agent "$T/a" arm dpc-watchdog-cumulative
-check "dpc-watchdog-cumulative reports Arg1 = 1" test "$(json "$T/a" 'd["ground_truth"]["arg1"]')" = 0x1
+check "dpc-watchdog-cumulative reports Arg1 = 1" test "$(jsonl "$T/a" 'd["ground_truth"]["arg1"]')" = 0x1
 agent "$T/a" arm pool-overrun size=256 overrun=8
 check "pool-overrun: a real block with the given size and the LabF tag" \
-    test "$(json "$T/a" 'int(d["ground_truth"]["pool_block"],16)!=0 and d["ground_truth"]["size"]=="0x100" and d["ground_truth"]["tag"]=="0x4662614c"')" = true
+    test "$(jsonl "$T/a" 'int(d["ground_truth"]["pool_block"],16)!=0 and d["ground_truth"]["size"]=="0x100" and d["ground_truth"]["tag"]=="0x4662614c"')" = true
 
 # --- pool leak: counts grow with the tag ------------------------------------------------
 # 20 s, not 6, and the busy check first: under load (8 engineers, 2 cores) one wine64 call
@@ -381,17 +376,17 @@ sleep 0.6
 agent "$T/l1" status
 sleep 0.5
 agent "$T/l2" status
-a1=$(json "$T/l1" 'int(d["ground_truth"]["allocations"],16)')
-a2=$(json "$T/l2" 'int(d["ground_truth"]["allocations"],16)')
+a1=$(jsonl "$T/l1" 'int(d["ground_truth"]["allocations"],16)')
+a2=$(jsonl "$T/l2" 'int(d["ground_truth"]["allocations"],16)')
 check "pool-leak: allocations grow while it runs ($a1 -> $a2)" test -n "$a1" -a -n "$a2" -a "${a1:-0}" -gt 0 -a "${a2:-0}" -gt "${a1:-0}"
-check "pool-leak: tag Wlk1 is reported as the pool tag" test "$(json "$T/l1" 'd["ground_truth"]["tag"]')" = 0x316b6c57
+check "pool-leak: tag Wlk1 is reported as the pool tag" test "$(jsonl "$T/l1" 'd["ground_truth"]["tag"]')" = 0x316b6c57
 for _ in $(seq 100); do
     agent "$T/l3" status
-    [ "$(json "$T/l3" 'd["state"]')" = done ] && break
+    [ "$(jsonl "$T/l3" 'd["state"]')" = done ] && break
     sleep 0.2
 done
 check "pool-leak: finishes with rate x duration allocations (600) of 64 bytes" \
-    test "$(json "$T/l3" 'd["state"]+" "+str(int(d["ground_truth"]["allocations"],16))+" "+str(int(d["ground_truth"]["bytes"],16))')" = "done 600 38400"
+    test "$(jsonl "$T/l3" 'd["state"]+" "+str(int(d["ground_truth"]["allocations"],16))+" "+str(int(d["ground_truth"]["bytes"],16))')" = "done 600 38400"
 
 # --- arm and fire as two processes ----------------------------------------------------------
 agent "$T/s" fire; rc=$?
@@ -401,7 +396,7 @@ agent "$T/a" arm hang-irp-cancel timeout_ms=300
 agent "$T/f" fire; rc=$?
 agent "$T/s" status
 check "arm, then fire from another process: FIRE returns, the IRP completed" \
-    test "$rc $(json "$T/f" 'd["fault"]') $(json "$T/s" 'd["state"]')" = "0 hang-irp-cancel done"
+    test "$rc $(jsonl "$T/f" 'd["fault"]') $(jsonl "$T/s" 'd["state"]')" = "0 hang-irp-cancel done"
 
 # --- hang IRP with a cancel routine: timeout, then kill ------------------------------------
 start=$SECONDS
@@ -409,38 +404,38 @@ agent "$T/h" trigger hang-irp-cancel timeout_ms=700; rc=$?
 check "hang-irp-cancel timeout_ms=700: FIRE completes by itself" test "$rc" = 0 -a $((SECONDS - start)) -lt 10
 agent "$T/s" status
 check "hang-irp-cancel: ground truth has the IRP, completed with STATUS_SUCCESS" \
-    test "$(json "$T/s" 'd["state"]=="done" and int(d["ground_truth"]["irp"],16)!=0 and d["ground_truth"]["completed_status"]=="0x0"')" = true
+    test "$(jsonl "$T/s" 'd["state"]=="done" and int(d["ground_truth"]["irp"],16)!=0 and d["ground_truth"]["completed_status"]=="0x0"')" = true
 
 wine64 "$AGENT" trigger hang-irp-cancel >"$T/hc" 2>>"$LOG" &
 hc=$!; pids+=("$hc")
-for _ in $(seq 50); do agent "$T/s" status; [ "$(json "$T/s" 'd["state"]')" = fired ] && break; sleep 0.1; done
+for _ in $(seq 50); do agent "$T/s" status; [ "$(jsonl "$T/s" 'd["state"]')" = fired ] && break; sleep 0.1; done
 check "hang-irp-cancel: the caller blocks in the driver" kill -0 "$hc"
 kill -TERM "$hc"; wait "$hc" 2>/dev/null
 sleep 0.5
 agent "$T/s" status
 check "hang-irp-cancel: killing the caller cancels the IRP (STATUS_CANCELLED)" \
-    test "$(json "$T/s" 'd["state"]+" "+d["ground_truth"]["completed_status"]')" = "done 0xc0000120"
+    test "$(jsonl "$T/s" 'd["state"]+" "+d["ground_truth"]["completed_status"]')" = "done 0xc0000120"
 
 # --- hang IRP without a cancel routine ---------------------------------------------------
 wine64 "$AGENT" trigger hang-irp >"$T/hz" 2>>"$LOG" &
 hz=$!; pids+=("$hz")
-for _ in $(seq 50); do agent "$T/s" status; [ "$(json "$T/s" 'd["state"]')" = fired ] && break; sleep 0.1; done
-check "hang-irp: ground truth printed before firing" test "$(json "$T/hz" 'd["fault"]+" "+str(d["firing"])')" = "hang-irp True"
+for _ in $(seq 50); do agent "$T/s" status; [ "$(jsonl "$T/s" 'd["state"]')" = fired ] && break; sleep 0.1; done
+check "hang-irp: ground truth printed before firing" test "$(jsonl "$T/hz" 'd["fault"]+" "+str(d["firing"])')" = "hang-irp True"
 sleep 1
 check "hang-irp: the caller is still blocked after 1 s" kill -0 "$hz"
 check "hang-irp: STATUS names the pending IRP and its thread" \
-    test "$(json "$T/s" 'int(d["ground_truth"]["irp"],16)!=0 and int(d["ground_truth"]["irp_thread"],16)!=0')" = true
+    test "$(jsonl "$T/s" 'int(d["ground_truth"]["irp"],16)!=0 and int(d["ground_truth"]["irp_thread"],16)!=0')" = true
 kill -TERM "$hz"; wait "$hz" 2>/dev/null
 sleep 0.5
 agent "$T/s" status
 check "hang-irp: killing the caller does not complete the IRP (no cancel routine)" \
-    test "$(json "$T/s" 'd["state"]+" "+str("completed_status" in d["ground_truth"])')" = "fired False"
+    test "$(jsonl "$T/s" 'd["state"]+" "+str("completed_status" in d["ground_truth"])')" = "fired False"
 
 # --- wait chain ----------------------------------------------------------------------------
 agent "$T/w" waitchain timeout_ms=8000; rc=$?
 check "waitchain forms a 3-process cycle" \
-    test "$rc" = 0 -a "$(json "$T/w" '[c["waits_on_pid"] for c in d["ground_truth"]["chain"]]==[d["ground_truth"]["chain"][(i+1)%3]["pid"] for i in range(3)]')" = true
-cid=$(json "$T/w" 'd["chain_id"]')
+    test "$rc" = 0 -a "$(jsonl "$T/w" '[c["waits_on_pid"] for c in d["ground_truth"]["chain"]]==[d["ground_truth"]["chain"][(i+1)%3]["pid"] for i in range(3)]')" = true
+cid=$(jsonl "$T/w" 'd["chain_id"]')
 nodes() { pgrep -fc "labagent.exe waitchain-node $cid "; }
 sleep 1
 n=$(nodes)
@@ -469,19 +464,19 @@ head -c 70000 /dev/urandom >"$WINEPREFIX/drive_c/windows/Minidump/112626-01.dmp"
 agent "$T/k" collect
 want=$(sha256sum "$WINEPREFIX/drive_c/dumps/MEMORY.DMP" | cut -c1-64)
 check "collect: MEMORY.DMP from DumpFile with its size and SHA-256" \
-    test "$(json "$T/k" '[(x["size"],x["sha256"]) for x in d["dumps"] if x["kind"]=="memory"][0]')" = "(3000000, '$want')"
+    test "$(jsonl "$T/k" '[(x["size"],x["sha256"]) for x in d["dumps"] if x["kind"]=="memory"][0]')" = "(3000000, '$want')"
 want=$(sha256sum "$WINEPREFIX/drive_c/windows/Minidump/112626-01.dmp" | cut -c1-64)
 check "collect: the minidump too" \
-    test "$(json "$T/k" '[(x["size"],x["sha256"]) for x in d["dumps"] if x["kind"]=="minidump"][0]')" = "(70000, '$want')"
+    test "$(jsonl "$T/k" '[(x["size"],x["sha256"]) for x in d["dumps"] if x["kind"]=="minidump"][0]')" = "(70000, '$want')"
 
 # --- remove-driver, then the explicit bug check (last: it takes the driver host down) -----
 agent "$T/r" remove-driver; rc=$?
-check "remove-driver stops and deletes the service" test "$rc" = 0 -a "$(json "$T/r" 'd["existed"]')" = true
+check "remove-driver stops and deletes the service" test "$rc" = 0 -a "$(jsonl "$T/r" 'd["existed"]')" = true
 agent "$T/s" status; rc=$?
 check "after remove-driver the device is gone" test "$rc" = 1
 agent "$T/r" remove-driver; rc=$?
 check "remove-driver when nothing is installed: ok, existed false" \
-    test "$rc" = 0 -a "$(json "$T/r" 'd["existed"]')" = false
+    test "$rc" = 0 -a "$(jsonl "$T/r" 'd["existed"]')" = false
 agent "$T/i" install-driver 'C:\windows\system32\drivers\labfault.sys'; rc=$?
 check "install-driver after remove-driver" test "$rc" = 0
 
@@ -500,7 +495,7 @@ restart_wine() {
 for f in null-deref stack-trash high-irql-fault; do
     restart_wine; rc0=$?
     agent "$T/f" trigger "$f"; rc=$?
-    printed=$(json "$T/f" 'd["fault"]+" "+str(d["firing"])')
+    printed=$(jsonl "$T/f" 'd["fault"]+" "+str(d["firing"])')
     # The host's death is asynchronous to FIRE's return under Wine: wait for it, bounded
     # (at most 3 tries of 10 s). A host that no longer answers at all (timeout, 124) is
     # wedged in the fault, as Wine's winedevice is after a smashed return on the clang build;
@@ -522,7 +517,7 @@ restart_wine
 
 agent "$T/b" trigger bugcheck code=0xE2 p1=0x11 p2=0x22 p3=0x33 p4=0xfeedface; rc=$?
 check "bugcheck: ground truth printed before firing" \
-    test "$(json "$T/b" '" ".join(d["ground_truth"][k] for k in ("code","p1","p2","p3","p4"))')" = "0xe2 0x11 0x22 0x33 0xfeedface"
+    test "$(jsonl "$T/b" '" ".join(d["ground_truth"][k] for k in ("code","p1","p2","p3","p4"))')" = "0xe2 0x11 0x22 0x33 0xfeedface"
 check "bugcheck: FIRE never completes normally (exit 1)" test "$rc" = 1
 sleep 0.5
 check "bugcheck: Wine's KeBugCheckEx was reached with code and parameters" \
@@ -530,4 +525,4 @@ check "bugcheck: Wine's KeBugCheckEx was reached with code and parameters" \
 agent "$T/s" status; rc=$?
 check "bugcheck: the driver host is gone (the device no longer opens)" test "$rc" = 1
 
-[ "$fails" -eq 0 ]
+finish
