@@ -81,11 +81,8 @@ static void add_label(json_object *labels, const char *k, const char *v)
     json_object_object_add(labels, k, json_object_new_string(v ? v : "default"));
 }
 
-bool cl_matrix_expand_text(const char *name, const char *text, size_t len, json_object *jobs, cl_error **errp)
+static bool check_keys(const char *name, const yt_node *root, cl_error **errp)
 {
-    CL_AUTOPTR(yt_node) root = yt_parse(name, text, len, errp);
-    if (!root)
-        return false;
     if (root->type != YT_MAP)
         return fail(errp, name, root, "a matrix is a mapping (name, scenarios, profiles, drivers, dump_formats, accels)");
     static const char *const known[] = { "name", "priority", "scenarios", "profiles", "drivers", "dump_formats", "accels", "starts", NULL };
@@ -100,68 +97,137 @@ bool cl_matrix_expand_text(const char *name, const char *text, size_t len, json_
             return fail(errp, name, root->items[2 * i], msg);
         }
     }
-    static axis scen, prof, drv, dump, acc, start;
-    scen.n = prof.n = drv.n = dump.n = acc.n = start.n = 0;
+    return true;
+}
+
+/* The axes of a matrix; an axis that is not given has one unnamed item (the default). */
+typedef struct {
+    axis scen, prof, drv, dump, acc, start;
+    bool with_start;          /* only a given `starts` grows the key a sixth part */
+} axes;
+
+static bool check_values(const char *name, const axes *x, cl_error **errp)
+{
+    for (size_t i = 0; i < x->start.n; i++)
+        if (strcmp(x->start.v[i].value, "cold") && strcmp(x->start.v[i].value, "warm"))
+            return cl_error_set(errp, CL_ERR_INVAL, "%s: start '%s' is not one of cold, warm", name, x->start.v[i].value);
+    for (size_t i = 0; i < x->dump.n; i++) {
+        bool ok = false;
+        for (int f = 0; f < CL_DUMPFMT_LAST && !ok; f++)
+            ok = !strcmp(x->dump.v[i].value, cl_dump_format_to_string((cl_dump_format)f));
+        char names[128];
+        if (!ok)
+            return cl_error_set(errp, CL_ERR_INVAL, "%s: dump format '%s' is not one of %s", name, x->dump.v[i].value,
+                                cl_dump_format_list(names, sizeof(names)));
+    }
+    static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
+    for (size_t i = 0; i < x->acc.n; i++) {
+        bool ok = false;
+        for (const char *const *k = accels; *k && !ok; k++)
+            ok = !strcmp(x->acc.v[i].value, *k);
+        if (!ok)
+            return cl_error_set(errp, CL_ERR_INVAL, "%s: accelerator '%s' is not one of auto, kvm, tcg", name, x->acc.v[i].value);
+    }
+    return true;
+}
+
+static bool read_axes(const char *name, const yt_node *root, axes *x, cl_error **errp)
+{
+    memset(x, 0, sizeof(*x));
     const yt_node *n;
     if (!(n = map_get(root, "scenarios")))
         return fail(errp, name, root, "a matrix needs 'scenarios'");
-    if (!read_list(name, n, "scenarios", &scen, errp))
+    if (!read_list(name, n, "scenarios", &x->scen, errp))
         return false;
-    if ((n = map_get(root, "profiles")) && !read_named(name, n, "profiles", "guest", &prof, errp))
+    if ((n = map_get(root, "profiles")) && !read_named(name, n, "profiles", "guest", &x->prof, errp))
         return false;
-    if ((n = map_get(root, "drivers")) && !read_named(name, n, "drivers", "path", &drv, errp))
+    if ((n = map_get(root, "drivers")) && !read_named(name, n, "drivers", "path", &x->drv, errp))
         return false;
-    if ((n = map_get(root, "dump_formats")) && !read_list(name, n, "dump_formats", &dump, errp))
+    if ((n = map_get(root, "dump_formats")) && !read_list(name, n, "dump_formats", &x->dump, errp))
         return false;
-    if ((n = map_get(root, "accels")) && !read_list(name, n, "accels", &acc, errp))
+    if ((n = map_get(root, "accels")) && !read_list(name, n, "accels", &x->acc, errp))
         return false;
-    /* Optional: cold boot against restore from a saved guest (crashlab run --cold/--warm).
-     * Only when given does the key grow a sixth part, so older keys keep matching. */
-    bool with_start = false;
+    /* Optional: cold boot against restore from a saved guest (crashlab run --cold/--warm). */
     if ((n = map_get(root, "starts"))) {
-        if (!read_list(name, n, "starts", &start, errp))
+        if (!read_list(name, n, "starts", &x->start, errp))
             return false;
-        with_start = true;
-        for (size_t i = 0; i < start.n; i++)
-            if (strcmp(start.v[i].value, "cold") && strcmp(start.v[i].value, "warm"))
-                return cl_error_set(errp, CL_ERR_INVAL, "%s: start '%s' is not one of cold, warm", name, start.v[i].value);
+        x->with_start = true;
     }
-    static const char *const accels[] = { "auto", "kvm", "tcg", NULL };
-    for (size_t i = 0; i < dump.n; i++) {
-        bool ok = false;
-        for (int f = 0; f < CL_DUMPFMT_LAST && !ok; f++)
-            ok = !strcmp(dump.v[i].value, cl_dump_format_to_string((cl_dump_format)f));
-        char names[128];
-        if (!ok)
-            return cl_error_set(errp, CL_ERR_INVAL, "%s: dump format '%s' is not one of %s", name, dump.v[i].value,
-                                cl_dump_format_list(names, sizeof(names)));
-    }
-    for (size_t i = 0; i < acc.n; i++) {
-        bool ok = false;
-        for (const char *const *k = accels; *k && !ok; k++)
-            ok = !strcmp(acc.v[i].value, *k);
-        if (!ok)
-            return cl_error_set(errp, CL_ERR_INVAL, "%s: accelerator '%s' is not one of auto, kvm, tcg", name, acc.v[i].value);
-    }
-    axis *ax[] = { &prof, &drv, &dump, &acc, &start };
+    if (!check_values(name, x, errp))
+        return false;
+    axis *ax[] = { &x->prof, &x->drv, &x->dump, &x->acc, &x->start };
     for (size_t i = 0; i < 5; i++)
         if (!ax[i]->n)
             ax[i]->v[ax[i]->n++] = (axis_item){ NULL, NULL };
-    size_t total = scen.n * prof.n * drv.n * dump.n * acc.n * start.n;
+    return true;
+}
+
+/* The batch: the matrix's `name`, else its file name without directory and extension. */
+static void batch_name(const char *name, const yt_node *root, char *batch, size_t len)
+{
+    const yt_node *bn = map_get(root, "name");
+    if (bn && bn->type == YT_SCALAR && bn->len) {
+        snprintf(batch, len, "%s", bn->text);
+        return;
+    }
+    const char *b = strrchr(name, '/');
+    snprintf(batch, len, "%s", b ? b + 1 : name);
+    char *dot = strrchr(batch, '.');
+    if (dot)
+        *dot = '\0';
+}
+
+/* One job: the scenario at abs (named sname) with item p, d, f, a, w of the axes. */
+static json_object *job_spec(const axes *x, const char *abs, const char *sname, const char *batch, long priority, size_t p,
+                             size_t d, size_t f, size_t a, size_t w)
+{
+    json_object *spec = json_object_new_object(), *o = json_object_new_object(), *labels = json_object_new_object();
+    json_object_object_add(spec, "scenario", json_object_new_string(abs));
+    json_object_object_add(spec, "batch", json_object_new_string(batch));
+    json_object_object_add(spec, "priority", json_object_new_int((int)priority));
+    const axis_item *pi = &x->prof.v[p], *di = &x->drv.v[d], *fi = &x->dump.v[f], *ai = &x->acc.v[a], *wi = &x->start.v[w];
+    char g[PATH_MAX];
+    if (pi->value)
+        json_object_object_add(o, "guest", json_object_new_string(realpath(pi->value, g) ? g : pi->value));
+    if (di->value)
+        json_object_object_add(o, "driver", json_object_new_string(realpath(di->value, g) ? g : di->value));
+    if (fi->value)
+        json_object_object_add(o, "dump_format", json_object_new_string(fi->value));
+    if (ai->value)
+        json_object_object_add(o, "accel", json_object_new_string(ai->value));
+    add_label(labels, "matrix", batch);
+    add_label(labels, "scenario", sname);
+    add_label(labels, "profile", pi->name);
+    add_label(labels, "driver", di->name);
+    add_label(labels, "dump_format", fi->name);
+    add_label(labels, "accel", ai->name);
+    if (x->with_start) {
+        add_label(labels, "start", wi->name);
+        json_object_object_add(o, "warm", json_object_new_boolean(!strcmp(wi->value, "warm")));
+    }
+    char key[1024];
+    snprintf(key, sizeof(key), "%s/%s/%s/%s/%s%s%s", sname, pi->name ? pi->name : "default", di->name ? di->name : "default",
+             fi->name ? fi->name : "default", ai->name ? ai->name : "default", x->with_start ? "/" : "",
+             x->with_start ? wi->name : "");
+    json_object_object_add(o, "labels", labels);
+    json_object_object_add(o, "key", json_object_new_string(key));
+    json_object_object_add(spec, "options", o);
+    return spec;
+}
+
+bool cl_matrix_expand_text(const char *name, const char *text, size_t len, json_object *jobs, cl_error **errp)
+{
+    CL_AUTOPTR(yt_node) root = yt_parse(name, text, len, errp);
+    if (!root)
+        return false;
+    static axes x;
+    if (!check_keys(name, root, errp) || !read_axes(name, root, &x, errp))
+        return false;
+    size_t total = x.scen.n * x.prof.n * x.drv.n * x.dump.n * x.acc.n * x.start.n;
     if (total + json_object_array_length(jobs) > CL_MATRIX_MAX_JOBS)
         return cl_error_set(errp, CL_ERR_INVAL, "%s: %zu jobs; at most %d", name, total, CL_MATRIX_MAX_JOBS);
-
-    const yt_node *bn = map_get(root, "name");
     char batch[128];
-    if (bn && bn->type == YT_SCALAR && bn->len) {
-        snprintf(batch, sizeof(batch), "%s", bn->text);
-    } else {
-        const char *b = strrchr(name, '/');
-        snprintf(batch, sizeof(batch), "%s", b ? b + 1 : name);
-        char *dot = strrchr(batch, '.');
-        if (dot)
-            *dot = '\0';
-    }
+    batch_name(name, root, batch, sizeof(batch));
     long priority = 0;
     const yt_node *pn = map_get(root, "priority");
     if (pn) {
@@ -170,59 +236,21 @@ bool cl_matrix_expand_text(const char *name, const char *text, size_t len, json_
         if (pn->type != YT_SCALAR || *end || !pn->len || priority < -1000000 || priority > 1000000)
             return fail(errp, name, pn, "priority: expected an integer");
     }
-
-    for (size_t s = 0; s < scen.n; s++) {
+    for (size_t s = 0; s < x.scen.n; s++) {
         char abs[PATH_MAX];
-        if (!realpath(scen.v[s].value, abs))
-            return cl_error_set_errno(errp, CL_ERR_INVAL, errno, "%s: scenario '%s'", name, scen.v[s].value);
-        const char *base = strrchr(abs, '/') + 1;
+        if (!realpath(x.scen.v[s].value, abs))
+            return cl_error_set_errno(errp, CL_ERR_INVAL, errno, "%s: scenario '%s'", name, x.scen.v[s].value);
         char sname[256];
-        snprintf(sname, sizeof(sname), "%s", base);
+        snprintf(sname, sizeof(sname), "%s", strrchr(abs, '/') + 1);
         char *dot = strrchr(sname, '.');
         if (dot)
             *dot = '\0';
-        for (size_t p = 0; p < prof.n; p++)
-            for (size_t d = 0; d < drv.n; d++)
-                for (size_t f = 0; f < dump.n; f++)
-                    for (size_t a = 0; a < acc.n; a++)
-                    for (size_t w = 0; w < start.n; w++) {
-                        json_object *spec = json_object_new_object(), *o = json_object_new_object(),
-                                    *labels = json_object_new_object();
-                        json_object_object_add(spec, "scenario", json_object_new_string(abs));
-                        json_object_object_add(spec, "batch", json_object_new_string(batch));
-                        json_object_object_add(spec, "priority", json_object_new_int((int)priority));
-                        if (prof.v[p].value) {
-                            char g[PATH_MAX];
-                            json_object_object_add(o, "guest", json_object_new_string(realpath(prof.v[p].value, g) ? g : prof.v[p].value));
-                        }
-                        if (drv.v[d].value) {
-                            char g[PATH_MAX];
-                            json_object_object_add(o, "driver", json_object_new_string(realpath(drv.v[d].value, g) ? g : drv.v[d].value));
-                        }
-                        if (dump.v[f].value)
-                            json_object_object_add(o, "dump_format", json_object_new_string(dump.v[f].value));
-                        if (acc.v[a].value)
-                            json_object_object_add(o, "accel", json_object_new_string(acc.v[a].value));
-                        add_label(labels, "matrix", batch);
-                        add_label(labels, "scenario", sname);
-                        add_label(labels, "profile", prof.v[p].name);
-                        add_label(labels, "driver", drv.v[d].name);
-                        add_label(labels, "dump_format", dump.v[f].name);
-                        add_label(labels, "accel", acc.v[a].name);
-                        if (with_start) {
-                            add_label(labels, "start", start.v[w].name);
-                            json_object_object_add(o, "warm", json_object_new_boolean(!strcmp(start.v[w].value, "warm")));
-                        }
-                        char key[1024];
-                        snprintf(key, sizeof(key), "%s/%s/%s/%s/%s%s%s", sname, prof.v[p].name ? prof.v[p].name : "default",
-                                 drv.v[d].name ? drv.v[d].name : "default", dump.v[f].name ? dump.v[f].name : "default",
-                                 acc.v[a].name ? acc.v[a].name : "default", with_start ? "/" : "",
-                                 with_start ? start.v[w].name : "");
-                        json_object_object_add(o, "labels", labels);
-                        json_object_object_add(o, "key", json_object_new_string(key));
-                        json_object_object_add(spec, "options", o);
-                        json_object_array_add(jobs, spec);
-                    }
+        for (size_t p = 0; p < x.prof.n; p++)
+            for (size_t d = 0; d < x.drv.n; d++)
+                for (size_t f = 0; f < x.dump.n; f++)
+                    for (size_t a = 0; a < x.acc.n; a++)
+                        for (size_t w = 0; w < x.start.n; w++)
+                            json_object_array_add(jobs, job_spec(&x, abs, sname, batch, priority, p, d, f, a, w));
     }
     return true;
 }
