@@ -163,6 +163,8 @@ bool cl_run_record_prepare(cl_run_ctx *c, cl_domxml_opts *dx, char *path, size_t
         if (!dx->uuid)
             dx->uuid = uuid;
         dx->cmdline = agentless_cmdline;
+        /* Not even the channel: its host side is not in the log (domxml.h, no_agent). */
+        dx->no_agent = true;
         agentless = true;
         /* ELF is what QEMU writes byte for byte the same from the same state: a replay's
          * dump is then compared by sha256. */

@@ -187,6 +187,53 @@ static const char *jstr(json_object *o, const char *a, const char *b)
 }
 
 /* The replay: returns 0 identical, 1 not identical or failed, 2 bad input. */
+/* The recorded XML with only the host's names changed: domain name, title, run id, console
+ * path, agent socket, the replay log, the owner's pid; and on_poweroff restart (below). */
+static bool host_xml(char **xml, const char *name, const char *rid, const char *con, const char *sock, const char *rr,
+                     cl_error **errp)
+{
+    char pid[32];
+    snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+    return swap_between(xml, "<name>", "</name>", name, errp) &&
+           swap_between(xml, "<title>", "</title>", "crashlab replay", errp) &&
+           swap_between(xml, "<crashlab:id>", "</crashlab:id>", rid, errp) &&
+           swap_between(xml, "<serial type='file'>\n      <source path='", "'/>", con, errp) &&
+           /* Recorded since 2026-12-04 without the agent channel; older records have one. */
+           (!strstr(*xml, "<source mode='bind' path='") || swap_between(xml, "<source mode='bind' path='", "'/>", sock, errp)) &&
+           swap_between(xml, "<qemu:arg value='-icount'/>\n    <qemu:arg value='", "'/>", rr, errp) &&
+           /* The record ended with the run's teardown, which QEMU logged as a shutdown at the
+            * paused icount: replayed under on_poweroff destroy, libvirt kills QEMU before the
+            * dump; under restart it waits for our jobs (query, dump) before its reset. */
+           swap_between(xml, "<on_poweroff>", "</on_poweroff>", "restart", errp) &&
+           swap_between(xml, "<crashlab:pid>", "</crashlab:pid>", pid, errp);
+}
+
+/* The dump again, under the recorded plain file name in part, and its sha256. */
+static bool dump_again(virDomainPtr dom, json_object *res, cl_dump_format fmt, const char *part, char *path, size_t pathlen,
+                       char got[65], uint64_t *bytes, cl_error **errp)
+{
+    const char *name = jstr(res, "dump", "path") ? jstr(res, "dump", "path") : "dump";
+    if (strchr(name, '/'))
+        return cl_error_set(errp, CL_ERR_FORMAT, "replay: result.json dump.path is not a plain name");
+    return cl_path_fmt(path, pathlen, errp, "%s/%s", part, name) && cl_domain_dump(dom, fmt, path, errp) &&
+           cl_sha256_file(path, got, bytes, errp);
+}
+
+/* replay.json into the run directory, which then takes its final name. */
+static void replay_write(json_object *out, const char *part, const char *final, const char *log)
+{
+    if (!part[0] || access(part, F_OK) != 0)
+        return;
+    if (geteuid() == 0 && log[0])
+        if (chown(log, 0, 0) < 0) { /* the copy stays libvirt-qemu's: harmless */ }
+    char p[PATH_MAX];
+    const char *text = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+    if (cl_path_fmt(p, sizeof(p), NULL, "%s/replay.json", part))
+        cl_file_write_atomic(p, text, strlen(text), NULL);
+    if (rename(part, final) < 0)
+        fprintf(stderr, "crashlab replay: cannot rename '%s': %s\n", part, strerror(errno));
+}
+
 static int replay(const char *dir, const char *results, const char *state_opt, double timeout)
 {
     CL_AUTOPTR(cl_error) err = NULL;
@@ -245,24 +292,7 @@ static int replay(const char *dir, const char *results, const char *state_opt, d
     int cfd = open(con, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CL_FILE_MODE);
     if (cfd >= 0)
         close(cfd);
-    if (!swap_between(&xml, "<name>", "</name>", name, &err) ||
-        !swap_between(&xml, "<title>", "</title>", "crashlab replay", &err) ||
-        !swap_between(&xml, "<crashlab:id>", "</crashlab:id>", rid, &err) ||
-        !swap_between(&xml, "<serial type='file'>\n      <source path='", "'/>", con, &err) ||
-        !swap_between(&xml, "<source mode='bind' path='", "'/>", sock, &err) ||
-        !swap_between(&xml, "<qemu:arg value='-icount'/>\n    <qemu:arg value='", "'/>", rr, &err) ||
-        /* The record ended with the run's teardown, which QEMU logged as a shutdown at the
-         * paused icount: replayed under on_poweroff destroy, libvirt kills QEMU before the
-         * dump; under restart it waits for our jobs (query, dump) before its reset. */
-        !swap_between(&xml, "<on_poweroff>", "</on_poweroff>", "restart", &err))
-        goto fail;
-    {
-        char pid[32];
-        snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-        if (!swap_between(&xml, "<crashlab:pid>", "</crashlab:pid>", pid, &err))
-            goto fail;
-    }
-    if (!cl_path_fmt(p, sizeof(p), &err, "%s/domain.xml", part) || !cl_file_write_atomic(p, xml, strlen(xml), &err))
+    if (!host_xml(&xml, name, rid, con, sock, rr, &err) || !cl_path_fmt(p, sizeof(p), &err, "%s/domain.xml", part) || !cl_file_write_atomic(p, xml, strlen(xml), &err))
         goto fail;
     double t0 = cl_now(), deadline = t0 + timeout;
     if (!(v = cl_virt_open_by(NULL, state, deadline, &err)))
@@ -282,18 +312,9 @@ static int replay(const char *dir, const char *results, const char *state_opt, d
     int64_t ic = 0;
     if (!cl_record_query_icount(dom, "play", &ic, &err))
         goto fail;
-    char dpath[PATH_MAX];
-    if (!cl_path_fmt(dpath, sizeof(dpath), &err, "%s/%s", part, jstr(res, "dump", "path") ? jstr(res, "dump", "path") : "dump") ||
-        strchr(jstr(res, "dump", "path") ? jstr(res, "dump", "path") : "", '/')) {
-        if (!err)
-            cl_error_set(&err, CL_ERR_FORMAT, "replay: result.json dump.path is not a plain name");
-        goto fail;
-    }
-    if (!cl_domain_dump(dom, fmt, dpath, &err))
-        goto fail;
-    char got[65];
+    char dpath[PATH_MAX], got[65];
     uint64_t bytes = 0;
-    if (!cl_sha256_file(dpath, got, &bytes, &err))
+    if (!dump_again(dom, res, fmt, part, dpath, sizeof(dpath), got, &bytes, &err))
         goto fail;
     bool same = ic == want_ic && !strcmp(got, want_sha);
     json_object_object_add(out, "of", json_object_new_string(dir));
@@ -325,15 +346,7 @@ write:
         cl_domain_destroy(dom);
         dom = NULL;
     }
-    if (part[0] && access(part, F_OK) == 0) {
-        if (geteuid() == 0 && log[0])
-            if (chown(log, 0, 0) < 0) { /* the copy stays libvirt-qemu's: harmless */ }
-        const char *text = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (cl_path_fmt(p, sizeof(p), NULL, "%s/replay.json", part))
-            cl_file_write_atomic(p, text, strlen(text), NULL);
-        if (rename(part, final) < 0)
-            fprintf(stderr, "crashlab replay: cannot rename '%s': %s\n", part, strerror(errno));
-    }
+    replay_write(out, part, final, log);
 done:
     if (v)
         cl_virt_close(v);

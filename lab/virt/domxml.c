@@ -127,7 +127,7 @@ static void qemu_arg(cl_buf *b, const char *v)
 
 char *cl_domxml_build(const cl_domxml_opts *o, cl_error **errp)
 {
-    if (!o->name || !o->run_id || !o->domain_type || (!o->remote && (!o->console_log || !o->agent_socket)))
+    if (!o->name || !o->run_id || !o->domain_type || (!o->remote && (!o->console_log || (!o->agent_socket && !o->no_agent))))
         return cl_error_set(errp, CL_ERR_INVAL, "domxml: name, run id, console, agent socket and domain type are required"), NULL;
     if (o->profile == CL_PROFILE_LINUX && (!o->kernel || !o->initrd))
         return cl_error_set(errp, CL_ERR_INVAL, "domxml: the linux profile needs a kernel and an initrd"), NULL;
@@ -135,7 +135,7 @@ char *cl_domxml_build(const cl_domxml_opts *o, cl_error **errp)
         return cl_error_set(errp, CL_ERR_INVAL, "domxml: the windows profile needs a disk overlay"), NULL;
     if (o->profile == CL_PROFILE_WINDOWS && o->firmware == CL_FIRMWARE_UEFI && (!o->ovmf_code || !o->nvram))
         return cl_error_set(errp, CL_ERR_INVAL, "domxml: uefi needs the OVMF code image and an nvram file"), NULL;
-    if (!o->remote && !check_socket(o->agent_socket, errp))
+    if (!o->remote && !o->no_agent && !check_socket(o->agent_socket, errp))
         return NULL;
     if (o->rr_file && !check_rr(o, errp))
         return NULL;
@@ -218,9 +218,11 @@ char *cl_domxml_build(const cl_domxml_opts *o, cl_error **errp)
         cl_buf_adds(&b, "    <serial type='file'>\n      <source path='");
         cl_buf_add_xml(&b, o->console_log);
         cl_buf_adds(&b, "'/>\n      <target port='0'/>\n    </serial>\n");
-        cl_buf_adds(&b, "    <channel type='unix'>\n      <source mode='bind' path='");
-        cl_buf_add_xml(&b, o->agent_socket);
-        cl_buf_adds(&b, "'/>\n      <target type='virtio' name='org.qemu.guest_agent.0'/>\n    </channel>\n");
+        if (!o->no_agent) {
+            cl_buf_adds(&b, "    <channel type='unix'>\n      <source mode='bind' path='");
+            cl_buf_add_xml(&b, o->agent_socket);
+            cl_buf_adds(&b, "'/>\n      <target type='virtio' name='org.qemu.guest_agent.0'/>\n    </channel>\n");
+        }
     }
     /* The hypervisor's record of the crash: Hyper-V crash MSRs carry the bug check code and
      * parameters (Windows); the ISA pvpanic device reports panicked/crashloaded (both). */

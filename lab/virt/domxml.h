@@ -47,6 +47,9 @@ typedef struct {
                                     -icount shift=auto,rr=record|replay,rrfile=PATH and pauses
                                     at a panic; TCG only (icount does not exist under KVM) */
     bool rr_replay;              /* with rr_file: replay the log instead of recording it */
+    bool no_agent;               /* no qemu-ga channel (agent_socket not used): a recorded
+                                    guest, since QEMU 7.2 does not record the virtio-serial
+                                    port's host side and a replay stalls where qemu-ga opens it */
 } cl_domxml_opts;
 
 /* The SMBIOS strings the XML gives the guest: the scenario's, else the lab's defaults

@@ -158,6 +158,15 @@ static void test_errors(void)
     cl_error_free(err);
 }
 
+/* Whether the built XML has the qemu-ga channel. */
+static bool x0_has_agent(const cl_domxml_opts *o)
+{
+    char *x = cl_domxml_build(o, NULL);
+    bool has = x && strstr(x, "<target type='virtio' name='org.qemu.guest_agent.0'/>");
+    free(x);
+    return has;
+}
+
 /* Record/replay (issue 17): the qemu namespace and -icount only when asked, TCG only,
  * and a path QEMU's option parser would split is refused. */
 static void test_record_replay(void)
@@ -172,6 +181,15 @@ static void test_record_replay(void)
     CHECK(x && strstr(x, "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"));
     CHECK(x && strstr(x, "<qemu:arg value='-icount'/>\n    <qemu:arg value='shift=auto,rr=record,rrfile=/r/replay.bin'/>"));
     CHECK(x && strstr(x, "<qemu:arg value='panic=pause'/>"));
+    free(x);
+
+    /* A recorded guest has no agent channel (its host side is not in the log); the
+     * console stays. The agent socket is then not needed. */
+    CHECK(x0_has_agent(&o));
+    o.no_agent = true;
+    o.agent_socket = NULL;
+    x = cl_domxml_build(&o, NULL);
+    CHECK(x && !strstr(x, "org.qemu.guest_agent.0") && strstr(x, "<serial type='file'>"));
     free(x);
 
     o.rr_replay = true;
