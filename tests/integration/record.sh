@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# crashlab run --record (issue 17, README "Record and replay"): real panic and use-after-free
-# runs recorded and replayed to bit-identical dumps; the panic run under TCG with
+# crashlab run --record (issue 17, README "Record and replay"): real panic, use-after-free and
+# hung-task runs recorded and replayed to bit-identical dumps; the panic run under TCG with
 # QEMU record/replay; result.json replay{} must describe the files the run directory really
 # holds (sha256 and size recomputed here), the icount QEMU reached at the dump, and the log
 # must be the run owner's again. --warm with --record is refused with the reason; --print-xml
@@ -18,6 +18,8 @@ sed -e 's/^timeouts: .*/timeouts: {boot: 400, step: 120, observe: 120, run: 900}
 check "print-xml: no -icount without --record" bash -c "! grep -q -- '-icount' '$work/plain.xml' && grep -q '<domain' '$work/plain.xml'"
 check "print-xml: rr=record and panic=pause with --record" \
     bash -c "grep -q 'shift=auto,rr=record,rrfile=.*/replay.bin' '$work/rec.xml' && grep -q 'panic=pause' '$work/rec.xml'"
+check "print-xml: a recorded guest has no agent channel, the plain one has" \
+    bash -c "! grep -q 'org.qemu.guest_agent.0' '$work/rec.xml' && grep -q 'org.qemu.guest_agent.0' '$work/plain.xml'"
 
 # A recorded run.
 id=r-panic
@@ -25,11 +27,10 @@ id=r-panic
     --run-id "$id" --quiet >"$work/$id.run" 2>&1
 res=$work/results/$id/result.json
 
-# The use-after-free fault recorded too. Its replay starts now and runs beside the panic's
-# below (a state directory of its own, since runs on one state directory wait for each
-# other); checked at the end by sha256sum. The hung-task run is not here: its replay stalls
-# once the guest goes idle (README, "Record and replay").
-faults="use-after-free"
+# The use-after-free and hung-task faults recorded too. Their replays start now and run beside
+# the panic's below (each in a state directory of its own, since runs on one state directory
+# wait for each other); checked at the end by sha256sum.
+faults="use-after-free hung-task"
 declare -A rpid
 for s in $faults; do
     sed -e 's/^timeouts: .*/timeouts: {boot: 400, step: 120, observe: 120, run: 900}/' "scenarios/linux/$s.yaml" >"$work/$s.yaml"
