@@ -8,6 +8,7 @@
 #include "dump/elf/elfcore.h"
 #include "dump/inspect_priv.h"
 #include "dump/kdump/kdump.h"
+#include "dump/title.h"
 #include "dump/windows/windump.h"
 
 json_object *cl_json_hex(uint64_t v)
@@ -40,6 +41,8 @@ void cl_json_add_notes(json_object *o, const cl_dump_notes *n)
     }
     json_object_object_add(o, "warnings", w);
 }
+
+_Static_assert(sizeof(((cl_dump_crash *)0)->title) > CL_TITLE_MAX, "cl_dump_crash.title holds a whole title");
 
 int cl_dump_inspect_reader(cl_reader *r, const char *name, json_object **out, cl_dump_crash *crash, cl_error **errp)
 {

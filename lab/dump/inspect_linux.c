@@ -159,9 +159,8 @@ int cl_inspect_linux(cl_reader *r, json_object **out, cl_dump_crash *crash, cl_e
     /* Fixed titles when the dump tells no crash: a hang caught alive, or no log at all. */
     snprintf(crash->title, sizeof(crash->title), "%s",
              have_rep ? rep.title : have_log ? "no crash report in kernel log" : "no kernel log in dump");
-    if (have_rep)
-        snprintf(crash->panic_message, sizeof(crash->panic_message), "%s", rep.panic_message);
     if (have_rep) {
+        snprintf(crash->panic_message, sizeof(crash->panic_message), "%s", rep.panic_message);
         json_object_object_add(lx, "panic_message", crash->panic_message[0] ? json_object_new_string(crash->panic_message) : NULL);
         json_object_object_add(lx, "report_line", json_object_new_string(rep.report_line));
         json_object_object_add(lx, "report_type", json_object_new_string(rep.type));

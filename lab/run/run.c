@@ -298,6 +298,17 @@ static void capture(cl_run_ctx *c)
     cl_run_progress(c, "capture", "dump: %" PRIu64 " bytes in %.1fs", size, cl_now() - t);
 }
 
+/* The crash's title and panic message: the dump's, else the console's. */
+static const char *crash_title(const cl_run_ctx *c, const cl_console_report *cr)
+{
+    return c->dump_crash.title[0] ? c->dump_crash.title : cr->found ? cr->title : "lost connection to guest";
+}
+
+static const char *crash_panic(const cl_run_ctx *c, const cl_console_report *cr)
+{
+    return c->dump_crash.panic_message[0] ? c->dump_crash.panic_message : cr->panic_message;
+}
+
 /* Fills result.crash from the dump (when there is one) and the console. */
 static void describe_crash(cl_run_ctx *c, const cl_console_report *cr)
 {
@@ -313,17 +324,15 @@ static void describe_crash(cl_run_ctx *c, const cl_console_report *cr)
     }
     if (!crash)
         crash = json_object_new_object();
-    const char *dump_title = c->dump_crash.title, *dump_panic = c->dump_crash.panic_message;
     json_object_object_add(crash, "detected_by", json_object_new_string(c->crash_detail[0] ? c->crash_detail : "none"));
     if (cr->found) {
         json_object_object_add(crash, "kind", json_object_new_string(cr->kind));
         json_object_object_add(crash, "console_title", json_object_new_string(cr->title));
         json_object_object_add(crash, "console_report", json_object_new_string(cr->report));
     }
-    const char *panic = *dump_panic ? dump_panic : cr->panic_message;
-    json_object_object_add(crash, "panic_message", json_object_new_string(panic));
-    if (!*dump_title)
-        json_object_object_add(crash, "title", json_object_new_string(cr->found ? cr->title : "lost connection to guest"));
+    json_object_object_add(crash, "panic_message", json_object_new_string(crash_panic(c, cr)));
+    if (!c->dump_crash.title[0])   /* else the inspect object already holds the dump's */
+        json_object_object_add(crash, "title", json_object_new_string(crash_title(c, cr)));
     json_object_object_add(c->res, "crash", crash);
 }
 
@@ -333,8 +342,7 @@ static void describe_crash(cl_run_ctx *c, const cl_console_report *cr)
 static void crash_text(cl_run_ctx *c, const cl_console_report *cr, char *text, size_t len)
 {
     const cl_dump_crash *d = &c->dump_crash;
-    const char *title = d->title[0] ? d->title : cr->found ? cr->title : "lost connection to guest";
-    int n = snprintf(text, len, "%s\n%s\n", title, d->panic_message[0] ? d->panic_message : cr->panic_message);
+    int n = snprintf(text, len, "%s\n%s\n", crash_title(c, cr), crash_panic(c, cr));
     if (cr->found && n >= 0 && (size_t)n < len)
         snprintf(text + n, len - (size_t)n, "%s\n%s\n", cr->title, cr->report);
     if (d->bugcheck_known) {
@@ -478,8 +486,6 @@ static int finish(cl_run_ctx *c, json_object **result)
         crash_text(c, &cr, text, sizeof(text));
     /* The hypervisor's record, the dump's header and the expectation must tell the same
      * story; the rules and their order are cl_run_judge's (verdict.c). */
-    c->obs.hv_known = c->hv_known;
-    memcpy(c->obs.hv, c->hv, sizeof(c->hv));
     c->obs.run_reason = c->reason;
     c->obs.crash_kind = cr.found ? cr.kind : NULL;
     c->obs.crash_text = text;
@@ -709,10 +715,7 @@ static void gather(cl_run_ctx *c, run_domain *d)
     if (c->obs.crashed && !c->crash_method[0])
         snprintf(c->crash_method, sizeof(c->crash_method), "%s", c->s->profile == CL_PROFILE_WINDOWS ? "hyperv" : "pvpanic");
     if (c->obs.crashed) {
-        uint64_t hv[5];
-        if (cl_run_hv_record(c, hv)) {
-            c->hv_known = true;
-            memcpy(c->hv, hv, sizeof(hv));
+        if ((c->obs.hv_known = cl_run_hv_record(c, c->obs.hv))) {
             cl_run_ladder(c, "hypervisor-record", "Hyper-V crash parameters logged with the panic");
         } else {
             cl_run_ladder(c, "hypervisor-record", c->crash_detail[0] ? c->crash_detail : "panic reported");

@@ -38,8 +38,6 @@ typedef struct {
     char reason[1024];
     char crash_method[32];   /* pvpanic, nmi, hyperv, none */
     char crash_detail[32];
-    bool hv_known;           /* the hypervisor logged Hyper-V crash parameters */
-    uint64_t hv[5];          /* code, p1..p4 */
     bool described;          /* the crash was described (result.crash): a crash or a hang */
     cl_dump_crash dump_crash;/* the dump's crash, typed (zero without a readable dump) */
     bool triggered;          /* a fault has fired: an agent that goes quiet is now a hang */
