@@ -20,6 +20,8 @@ PKGS=(
   # independent readers that judge the lab's dumps (tests/integration/oracle-*.sh, corpus verify):
   # crash and drgn need the guest kernel's debug vmlinux, the -dbg package of linux-image-amd64
   crash python3-drgn makedumpfile linux-image-amd64-dbg
+  # crashlab replay --gdb: reverse debugging over QEMU's gdbstub (tests/integration/record.sh)
+  gdb
   # the lab's own dump writer compresses with zstd on every core
   libzstd-dev
   # Windows images offline: libguestfs opens the disk, hivex reads the registry hives

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,11 @@
 
 #include "cmd.h"
 #include "record.h"
+#include "replay_gdb.h"
 #include "run.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/interrupt.h"
 #include "util/reaper.h"
 #include "virt/domain.h"
 #include "virt/virt.h"
@@ -234,7 +237,42 @@ static void replay_write(json_object *out, const char *part, const char *final, 
         fprintf(stderr, "crashlab replay: cannot rename '%s': %s\n", part, strerror(errno));
 }
 
-static int replay(const char *dir, const char *results, const char *state_opt, double timeout)
+/* A --gdb replay waits for the developer: Ctrl-C (or SIGTERM) ends it. */
+static volatile int stop_asked;
+static cl_virt *current_virt;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_asked = 1;
+    if (current_virt)
+        cl_virt_interrupt(current_virt);
+}
+
+/* --gdb: replay.gdb beside replay.json, then paused at the panic until QEMU goes away (gdb's
+ * kill) or a signal comes. */
+static void gdb_session(cl_virt *v, const char *name, cl_replay_gdb *g, json_object *res, const char *final,
+                        const char *module)
+{
+    CL_AUTOPTR(cl_error) err = NULL;
+    char script[PATH_MAX];
+    /* The snapshot file moved with the directory; QEMU keeps it open. */
+    snprintf(g->snapshots, sizeof(g->snapshots), "%.4000s/rr-snapshots.qcow2", final);
+    if (!cl_replay_gdb_script(g, res, final, module, script, sizeof(script), &err)) {
+        fprintf(stderr, "crashlab %s\n", err->msg);
+        return;
+    }
+    printf("replay: paused at the panic, QEMU's gdbstub on 127.0.0.1:%d; in another terminal:\n"
+           "  gdb -x %s\n(Ctrl-C here ends the replay)\n", g->port, script);
+    fflush(stdout);
+    cl_virt_event ev;
+    while (!stop_asked && !cl_virt_interrupted(v))
+        if (cl_virt_wait_event(v, name, 1u << CL_VEV_STOPPED, cl_now() + 3600, &ev))
+            break;
+}
+
+static int replay(const char *dir, const char *results, const char *state_opt, double timeout, int gdb_port,
+                  const char *module)
 {
     CL_AUTOPTR(cl_error) err = NULL;
     json_object *res = NULL;
@@ -248,6 +286,7 @@ static int replay(const char *dir, const char *results, const char *state_opt, d
     CL_AUTOFREE char *xml = NULL;
     CL_AUTOFREE char *state = NULL;
     json_object *out = json_object_new_object();
+    cl_replay_gdb g = { 0 };
     json_object *r = json_object_object_get(res, "replay");
     int64_t want_ic = json_object_get_int64(json_object_object_get(r, "icount"));
     const char *fmt_name = jstr(res, "dump", "format"), *want_sha = jstr(res, "dump", "sha256");
@@ -292,20 +331,37 @@ static int replay(const char *dir, const char *results, const char *state_opt, d
     int cfd = open(con, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CL_FILE_MODE);
     if (cfd >= 0)
         close(cfd);
-    if (!host_xml(&xml, name, rid, con, sock, rr, &err) || !cl_path_fmt(p, sizeof(p), &err, "%s/domain.xml", part) || !cl_file_write_atomic(p, xml, strlen(xml), &err))
+    if (gdb_port && !strstr(xml, "apic.vapic=off")) {
+        cl_error_set(&err, CL_ERR_INVAL, "replay --gdb: %s was recorded with the vapic on, and QEMU 7.2 deadlocks loading "
+                     "a snapshot of such a guest (reverse execution); record it again (since 2026-12-04 records turn it off)", dir);
+        goto fail;
+    }
+    if (gdb_port && !cl_replay_gdb_prepare(&g, gdb_port, part, &err))
+        goto fail;
+    if (!host_xml(&xml, name, rid, con, sock, rr, &err) || (gdb_port && !cl_replay_gdb_xml(&g, &xml, &err)) || !cl_path_fmt(p, sizeof(p), &err, "%s/domain.xml", part) || !cl_file_write_atomic(p, xml, strlen(xml), &err))
         goto fail;
     double t0 = cl_now(), deadline = t0 + timeout;
     if (!(v = cl_virt_open_by(NULL, state, deadline, &err)))
         goto fail;
+    current_virt = v;
     cl_virt_cleanup_stale(v, true, NULL);
     fprintf(stderr, "replay: %s: running the recorded guest again to icount %lld\n", dir, (long long)want_ic);
-    if (!(dom = cl_domain_start(v, xml, &err)))
+    if (!(dom = gdb_port ? cl_domain_start_paused(v, xml, &err) : cl_domain_start(v, xml, &err)))
         goto fail;
+    if (gdb_port) {
+        json_object *snaps = json_object_new_array();
+        json_object_object_add(out, "snapshots", snaps);
+        if (!cl_replay_gdb_snapshots(v, dom, want_ic, deadline, snaps, &err))
+            goto fail;
+    }
     cl_virt_event ev;
     if (!cl_virt_wait_event(v, name, 1u << CL_VEV_CRASHED | 1u << CL_VEV_STOPPED, deadline, &ev) ||
         ev.kind != CL_VEV_CRASHED) {
-        cl_error_set(&err, CL_ERR_TIMEOUT, "replay: no panic within %.0f s (the log may not replay: %s)", timeout,
-                     ev.kind == CL_VEV_STOPPED ? "QEMU stopped" : "still running");
+        if (stop_asked)
+            cl_error_set(&err, CL_ERR_INTERRUPTED, "replay: interrupted before the panic");
+        else
+            cl_error_set(&err, CL_ERR_TIMEOUT, "replay: no panic within %.0f s (the log may not replay: %s)", timeout,
+                         ev.kind == CL_VEV_STOPPED ? "QEMU stopped" : "still running");
         goto fail;
     }
     double t_run = cl_now() - t0;
@@ -342,10 +398,23 @@ fail:
     fprintf(stderr, "crashlab %s\n", err ? err->msg : "replay failed");
     rc = 1;
 write:
+    if (dom && gdb_port && rc == 0) {
+        json_object *gj = json_object_new_object();
+        json_object_object_add(gj, "port", json_object_new_int(gdb_port));
+        if (cl_path_fmt(p, sizeof(p), NULL, "%s/replay.gdb", final))
+            json_object_object_add(gj, "script", json_object_new_string(p));
+        json_object_object_add(out, "gdb", gj);
+        replay_write(out, part, final, log);
+        part[0] = 0;
+        gdb_session(v, name, &g, res, final, module);
+    }
     if (dom) {
         cl_domain_destroy(dom);
         dom = NULL;
     }
+    /* The snapshots belong to this session (hundreds of MB): a new --gdb makes its own. */
+    if (gdb_port && g.snapshots[0])
+        unlink(g.snapshots);
     replay_write(out, part, final, log);
 done:
     if (v)
@@ -357,28 +426,34 @@ done:
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: crashlab replay [--check] RUN_DIR [--results DIR] [--state DIR] [--timeout S]\n"
+    fprintf(f, "usage: crashlab replay [--check] RUN_DIR [--results DIR] [--state DIR] [--timeout S] [--gdb PORT [--module KO]]\n"
                "  --check        only check that every input of a recorded run (--record) is unchanged: the log,\n"
                "                 domain.xml, kernel and initrd against the sha256 in result.json replay{}\n"
                "  (default)      check, then run the recorded guest again under QEMU rr=replay to its panic and\n"
                "                 write the dump again into DIR/<run>-replay-<time>/ (replay.json says identical:\n"
                "                 the same icount and dump sha256); exit 0 identical, 1 not (or failed), 2 bad input\n"
                "  --results DIR  where the replay lands (default: results)\n"
-               "  --timeout S    seconds the replay may take to reach the panic (default 600)\n");
+               "  --timeout S    seconds the replay may take to reach the panic (default 600)\n"
+               "  --gdb PORT     stay paused at the panic with QEMU's gdbstub on 127.0.0.1:PORT and reverse execution\n"
+               "                 (snapshots on the way); writes replay.gdb (gdb -x it); Ctrl-C ends the replay\n"
+               "  --module KO    with --gdb: the labfault.ko whose symbols gdb loads (default build/linux/labfault.ko)\n");
 }
 
 int cl_cmd_replay(int argc, char **argv)
 {
     static const struct option longopts[] = { { "check", no_argument, NULL, 'k' },   { "help", no_argument, NULL, 'h' },
                                               { "results", required_argument, NULL, 'r' }, { "state", required_argument, NULL, 's' },
-                                              { "timeout", required_argument, NULL, 't' }, { 0 } };
+                                              { "timeout", required_argument, NULL, 't' },
+                                              { "gdb", required_argument, NULL, 'g' },     { "module", required_argument, NULL, 'm' },
+                                              { 0 } };
     bool check = false;
-    const char *results = "results", *state = NULL;
+    const char *results = "results", *state = NULL, *module = "build/linux/labfault.ko";
     double timeout = 600;
+    long port = 0;
     char *end;
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "khr:s:t:", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "khr:s:t:g:m:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'k': check = true; break;
         case 'r': results = optarg; break;
@@ -390,6 +465,14 @@ int cl_cmd_replay(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'g':
+            port = strtol(optarg, &end, 10);
+            if (*end || port < 1 || port > 65535) {
+                fprintf(stderr, "crashlab replay: --gdb must be a TCP port, 1..65535\n");
+                return 2;
+            }
+            break;
+        case 'm': module = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -398,12 +481,27 @@ int cl_cmd_replay(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (check && port) {
+        fprintf(stderr, "crashlab replay: --check and --gdb do not go together\n");
+        return 2;
+    }
+    if (port && access(module, R_OK) != 0) {
+        fprintf(stderr, "crashlab replay: --module %s: %s (gdb needs the labfault.ko the image carried)\n", module, strerror(errno));
+        return 2;
+    }
     if (!check) {
+        /* A signal ends a --gdb session; the reaper forwards it to the worker. */
+        struct sigaction sa = { .sa_handler = on_signal };
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+        cl_interrupt_watch(&stop_asked);
         /* The replay starts QEMU: reap it ourselves (lab/util/reaper.h). */
         int status;
         if (!cl_reaper_fork(&status))
             return status;
-        return replay(argv[optind], results, state, timeout);
+        return replay(argv[optind], results, state, timeout, (int)port, module);
     }
     CL_AUTOPTR(cl_error) err = NULL;
     if (!check_run(argv[optind], NULL, &err)) {

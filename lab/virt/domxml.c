@@ -260,6 +260,12 @@ char *cl_domxml_build(const cl_domxml_opts *o, cl_error **errp)
                 qemu_arg(&b, "-action");
                 qemu_arg(&b, "panic=pause");
             }
+            /* No TPR-patching vapic: loading a snapshot restores it with a synchronous
+             * run_on_cpu while the replay lock is held, and QEMU 7.2 deadlocks there
+             * (reverse debugging, replay --gdb). Seen here: the main thread in
+             * vmstate_load_state -> do_run_on_cpu, the vCPU in replay_mutex_lock. */
+            qemu_arg(&b, "-global");
+            qemu_arg(&b, "apic.vapic=off");
         }
         cl_buf_adds(&b, "  </qemu:commandline>\n");
     }

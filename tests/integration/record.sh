@@ -3,7 +3,9 @@
 # hung-task runs recorded and replayed to bit-identical dumps; the panic run under TCG with
 # QEMU record/replay; result.json replay{} must describe the files the run directory really
 # holds (sha256 and size recomputed here), the icount QEMU reached at the dump, and the log
-# must be the run owner's again. --warm with --record is refused with the reason; --print-xml
+# must be the run owner's again. The use-after-free replay stays at the panic (--gdb) and gdb, in batch
+# mode, reverse-continues to the store that corrupted the object: memset called from lf_fire.
+# --warm with --record is refused with the reason; --print-xml
 # shows -icount only when asked. KEEP=1 keeps the work dir.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +20,8 @@ sed -e 's/^timeouts: .*/timeouts: {boot: 400, step: 120, observe: 120, run: 900}
 check "print-xml: no -icount without --record" bash -c "! grep -q -- '-icount' '$work/plain.xml' && grep -q '<domain' '$work/plain.xml'"
 check "print-xml: rr=record and panic=pause with --record" \
     bash -c "grep -q 'shift=auto,rr=record,rrfile=.*/replay.bin' '$work/rec.xml' && grep -q 'panic=pause' '$work/rec.xml'"
+check "print-xml: a recorded guest has the vapic off (a snapshot of it loads: replay --gdb), the plain one on" \
+    bash -c "grep -q 'apic.vapic=off' '$work/rec.xml' && ! grep -q 'vapic' '$work/plain.xml'"
 check "print-xml: a recorded guest has no agent channel, the plain one has" \
     bash -c "! grep -q 'org.qemu.guest_agent.0' '$work/rec.xml' && grep -q 'org.qemu.guest_agent.0' '$work/plain.xml'"
 
@@ -32,14 +36,17 @@ res=$work/results/$id/result.json
 # wait for each other); checked at the end by sha256sum.
 faults="use-after-free hung-task"
 declare -A rpid
+gdbport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 for s in $faults; do
     sed -e 's/^timeouts: .*/timeouts: {boot: 400, step: 120, observe: 120, run: 900}/' "scenarios/linux/$s.yaml" >"$work/$s.yaml"
     "$CRASHLAB" run "$work/$s.yaml" --accel tcg --record --results "$work/results" --state "$work/state-$s" \
         --run-id "r-$s" --quiet >"$work/r-$s.run" 2>&1
     check "$s recorded: expected-crash ($(json "$work/results/r-$s/result.json" 'd["verdict"]+": "+d["reason"][:80]' 2>&1))" \
         test "$(json "$work/results/r-$s/result.json" 'd["verdict"]' 2>/dev/null)" = expected-crash
+    # The use-after-free replay stays at the panic for gdb (below).
+    gdbopt=(); [ "$s" = use-after-free ] && gdbopt=(--gdb "$gdbport")
     "$CRASHLAB" replay "$work/results/r-$s" --results "$work/replays-$s" --state "$work/state-$s" --timeout 1500 \
-        >"$work/replay-$s.out" 2>&1 &
+        "${gdbopt[@]}" >"$work/replay-$s.out" 2>&1 &
     rpid[$s]=$!
 done
 
@@ -102,6 +109,33 @@ else
         bash -c "[ $rc = 1 ] && grep -q 'was not recorded' '$work/norec.out'"
 fi
 
+# The reverse-debugging walk-through of the README, driven by gdb in batch mode over the paused
+# replay: symbols from replay.gdb, a watchpoint on the first byte the slab report names as
+# overwritten, reverse-continue; the store that hits it must be memset called from lf_fire.
+uaf=use-after-free
+for _ in $(seq 1500); do
+    grep -q 'paused at the panic' "$work/replay-$uaf.out" 2>/dev/null && break
+    kill -0 "${rpid[$uaf]}" 2>/dev/null || break
+    sleep 1
+done
+obj=$(grep -m1 -o '0x[0-9a-f]*-0x[0-9a-f]* @offset=[0-9]*\. First byte' "$work/results/r-$uaf/console.log" | cut -d- -f1)
+script=$(ls "$work/replays-$uaf"/*/replay.gdb 2>/dev/null | head -1)
+check "use-after-free replay --gdb: paused at the panic with replay.gdb written" \
+    bash -c "grep -q 'paused at the panic' '$work/replay-$uaf.out' && [ -f '$script' ] && [ -n '$obj' ]"
+printf '%s\n' 'echo == at the panic\n' 'bt 12' "watch *(char *)$obj" 'reverse-continue' 'echo == the last write\n' \
+    'x/i $pc' 'echo == returns to\n' 'info symbol *(unsigned long *)$sp' 'bt 3' >"$work/walk.gdb"
+timeout 900 gdb -batch -nx -x "${script:-/nonexistent}" -x "$work/walk.gdb" >"$work/gdb.out" 2>&1
+check "gdb: labfault's symbols loaded from the guest's module list" grep -q '^cl-load-modules: labfault .text at 0x' "$work/gdb.out"
+check "gdb: stopped at the panic (the pvpanic notifier under panic())" \
+    bash -c "sed -n '/== at the panic/,/== the last write/p' '$work/gdb.out' | grep -q 'pvpanic_panic_notify' &&
+             sed -n '/== at the panic/,/== the last write/p' '$work/gdb.out' | grep -q ' in panic '"
+check "gdb: reverse-continue to the watched byte stops in memset" \
+    bash -c "sed -n '/== the last write/,/== returns to/p' '$work/gdb.out' | grep -q '<memset+'"
+check "gdb: the store was called from lf_fire (return address and frame #1)" \
+    bash -c "sed -n '/== returns to/,\$p' '$work/gdb.out' | grep -q '^lf_fire + [0-9]* in section .text of .*labfault.ko' &&
+             sed -n '/== returns to/,\$p' '$work/gdb.out' | grep -q '^#1 .* in lf_fire () at .*labfault.c:'"
+kill -TERM "${rpid[$uaf]}" 2>/dev/null
+
 for s in $faults; do
     wait "${rpid[$s]}"; rc=$?
     rj=$(ls "$work/replays-$s"/*/replay.json 2>/dev/null | head -1)
@@ -110,6 +144,10 @@ for s in $faults; do
     check "$s replay: sha256sum of the replayed dump is the recorded dump's" \
         test "$(sha256sum <"$(dirname "${rj:-/nonexistent/x}")/dump.elf" 2>/dev/null | cut -d' ' -f1)" = "$(sha256sum <"$work/results/r-$s/dump.elf" | cut -d' ' -f1)"
 done
+
+check "use-after-free replay --gdb: Ctrl-C ended it; replay.json lists the snapshots, their file is gone" \
+    bash -c "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (len(d[\"snapshots\"]) >= 2 and d[\"gdb\"][\"port\"] == $gdbport))' $work/replays-$uaf/*/replay.json &&
+             ! ls $work/replays-$uaf/*/rr-snapshots.qcow2 >/dev/null 2>&1 && ! pgrep -f '[g]uest=cl-r-' >/dev/null"
 
 # --warm cannot be recorded: a replay starts at power-on.
 "$CRASHLAB" run "$work/panic.yaml" --accel tcg --record --warm --results "$work/results" --state "$work/state" \
