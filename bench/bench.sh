@@ -145,6 +145,38 @@ else
     failed=1
 fi
 
+# --- the cost of recording (issue 17): the same scenario with --record, right after the cold
+# runs above, against their median. A recorded run fires the fault from the kernel command
+# line (no agent traffic), so the difference is recording minus the agent's share, as a user
+# of --record sees it; the log size per run goes in the note.
+rec_total=() rec_log=()
+has_record=0; "$CRASHLAB" run --help 2>&1 | grep -q -- '--record' && has_record=1
+if [[ $has_record == 1 && $ACCEL == tcg ]]; then
+    for i in $(seq 1 "$REPS"); do
+        t0=$(now)
+        if "$CRASHLAB" run "$SCEN" --accel tcg --record --state "$work/st1" --results "$work/res" --run-id "rec$i" --quiet \
+            >"$work/rec$i.out" 2>"$work/rec$i.err"; then
+            t1=$(now)
+            rec_total+=("$(elapsed "$t0" "$t1")")
+            rec_log+=("$(jget "$work/res/rec$i/result.json" replay.log.bytes)")
+            note "  recorded $i: $(elapsed "$t0" "$t1" | cut -d. -f1) s, log $(jget "$work/res/rec$i/result.json" replay.log.bytes) bytes, icount $(jget "$work/res/rec$i/result.json" replay.icount)"
+        else
+            note "  recorded run $i failed: $(tail -2 "$work/rec$i.err" | tr '\n' ' ')"
+        fi
+        rm -f "$work/res/rec$i"/dump.* "$work/res/rec$i/replay.bin"
+    done
+    m_rec=$(median "${rec_total[@]}") m_log=$(median "${rec_log[@]}")
+    if [[ -n $m_rec && -n $m_cl ]]; then
+        row "scenario turnaround, --record (vs the cold runs above)" "$m_rec" "$m_cl" s "" lower \
+            "median of ${#rec_total[@]} recorded runs; replay.bin median $(python3 -c "print(round(float('$m_log')/1e6,1))") MB"
+    else
+        unmeasured "scenario turnaround, --record (vs the cold runs above)" s "" "recorded runs failed (${#rec_total[@]}/$REPS ok)"
+        failed=1
+    fi
+else
+    unmeasured "scenario turnaround, --record (vs the cold runs above)" s "" "needs run --record and TCG (BENCH_ACCEL=$ACCEL)"
+fi
+
 # --- warm path
 cold_start=$(median "${cl_start[@]}")
 if [[ $has_warm == 1 ]]; then

@@ -49,14 +49,26 @@ static bool check_input(json_object *r, const char *key, const char *path, cl_er
     return true;
 }
 
-/* The recorded path of kernel or initrd: a string, bounded. */
-static const char *input_path(json_object *r, const char *key)
+/* The recorded path of kernel or initrd into out: absolute as a run records it, or relative
+ * to the run directory (a corpus entry carries its own copies). Bounded, and free of what
+ * the domain XML could not hold as text. */
+static bool input_path(json_object *r, const char *key, const char *dir, char *out, size_t outlen)
 {
     json_object *f = NULL, *p = NULL;
     if (!json_object_object_get_ex(r, key, &f) || !json_object_object_get_ex(f, "path", &p) ||
         !json_object_is_type(p, json_type_string) || json_object_get_string_len(p) >= PATH_MAX)
-        return NULL;
-    return json_object_get_string(p);
+        return false;
+    const char *s = json_object_get_string(p);
+    if (!*s || strpbrk(s, "<>&'\"\n"))
+        return false;
+    char rel[PATH_MAX + 8], abs[PATH_MAX];
+    int n = s[0] == '/' ? snprintf(out, outlen, "%s", s) : snprintf(rel, sizeof(rel), "%s/%s", dir, s);
+    if (s[0] == '/' || n <= 0 || (size_t)n >= sizeof(rel))
+        return n > 0 && (size_t)n < outlen;
+    /* libvirt wants the kernel's path absolute. */
+    if (!realpath(rel, abs) || strpbrk(abs, "<>&'\"\n"))
+        return snprintf(out, outlen, "%s", rel) < (int)outlen;   /* check_input then names it */
+    return snprintf(out, outlen, "%s", abs) < (int)outlen;
 }
 
 /* QEMU's record log format follows its version: a log replays only under the QEMU that
@@ -109,9 +121,9 @@ static bool check_run(const char *dir, json_object **resp, cl_error **errp)
     if (!check_input(r, "domain_xml", p, errp))
         goto out;
     for (const char *const *k = (const char *const[]){ "kernel", "initrd", NULL }; *k; k++) {
-        const char *ip = input_path(r, *k);
-        if (!ip) {
-            cl_error_set(errp, CL_ERR_FORMAT, "replay: result.json replay.%s has no path", *k);
+        char ip[PATH_MAX + 8];
+        if (!input_path(r, *k, dir, ip, sizeof(ip))) {
+            cl_error_set(errp, CL_ERR_FORMAT, "replay: result.json replay.%s has no usable path", *k);
             goto out;
         }
         if (!check_input(r, *k, ip, errp))
@@ -193,7 +205,7 @@ static const char *jstr(json_object *o, const char *a, const char *b)
 /* The recorded XML with only the host's names changed: domain name, title, run id, console
  * path, agent socket, the replay log, the owner's pid; and on_poweroff restart (below). */
 static bool host_xml(char **xml, const char *name, const char *rid, const char *con, const char *sock, const char *rr,
-                     cl_error **errp)
+                     const char *kernel, const char *initrd, cl_error **errp)
 {
     char pid[32];
     snprintf(pid, sizeof(pid), "%ld", (long)getpid());
@@ -208,7 +220,10 @@ static bool host_xml(char **xml, const char *name, const char *rid, const char *
             * paused icount: replayed under on_poweroff destroy, libvirt kills QEMU before the
             * dump; under restart it waits for our jobs (query, dump) before its reset. */
            swap_between(xml, "<on_poweroff>", "</on_poweroff>", "restart", errp) &&
-           swap_between(xml, "<crashlab:pid>", "</crashlab:pid>", pid, errp);
+           swap_between(xml, "<crashlab:pid>", "</crashlab:pid>", pid, errp) &&
+           /* Where the inputs are now (checked by sha256 against the record): a corpus keeps
+            * its own copies. The guest sees their content, never their path. */
+           swap_between(xml, "<kernel>", "</kernel>", kernel, errp) && swap_between(xml, "<initrd>", "</initrd>", initrd, errp);
 }
 
 /* The dump again, under the recorded plain file name in part, and its sha256. */
@@ -338,7 +353,12 @@ static int replay(const char *dir, const char *results, const char *state_opt, d
     }
     if (gdb_port && !cl_replay_gdb_prepare(&g, gdb_port, part, &err))
         goto fail;
-    if (!host_xml(&xml, name, rid, con, sock, rr, &err) || (gdb_port && !cl_replay_gdb_xml(&g, &xml, &err)) || !cl_path_fmt(p, sizeof(p), &err, "%s/domain.xml", part) || !cl_file_write_atomic(p, xml, strlen(xml), &err))
+    char kernel[PATH_MAX + 8], initrd[PATH_MAX + 8];
+    if (!input_path(r, "kernel", dir, kernel, sizeof(kernel)) || !input_path(r, "initrd", dir, initrd, sizeof(initrd))) {
+        cl_error_set(&err, CL_ERR_FORMAT, "replay: result.json replay.kernel/initrd has no usable path");
+        goto fail;
+    }
+    if (!host_xml(&xml, name, rid, con, sock, rr, kernel, initrd, &err) || (gdb_port && !cl_replay_gdb_xml(&g, &xml, &err)) || !cl_path_fmt(p, sizeof(p), &err, "%s/domain.xml", part) || !cl_file_write_atomic(p, xml, strlen(xml), &err))
         goto fail;
     double t0 = cl_now(), deadline = t0 + timeout;
     if (!(v = cl_virt_open_by(NULL, state, deadline, &err)))

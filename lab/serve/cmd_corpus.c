@@ -1,5 +1,7 @@
 /* cmd_corpus.c - `crashlab corpus build|verify`. */
 #include <getopt.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,18 +13,20 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: crashlab corpus build --from RUNS... --out DIR\n"
-               "       crashlab corpus verify DIR [--oracle drgn|crash | --oracle-cmd TEMPLATE]\n"
+               "       crashlab corpus verify DIR [--oracle drgn|crash | --oracle-cmd TEMPLATE | --replay [--state DIR]]\n"
                "                                  [--junit FILE] [--vmlinux PATH] [--timeout SECONDS]\n"
                "RUNS: run directories or directories of runs. build exits 0 when the corpus was written;\n"
                "verify exits 0 when every dump matches its labels, 1 on any mismatch, 2 on a bad corpus.\n"
                "Without an oracle verify re-reads each dump with the lab's own reader; with one, a debugger\n"
                "reads each dump and every label is compared (TEMPLATE placeholders: {dump} {vmlinux} {entry}\n"
-               "{corpus}; contract in lab/serve/README.md, \"Oracles\").\n");
+               "{corpus}; contract in lab/serve/README.md, \"Oracles\"). --replay replays every entry recorded\n"
+               "with run --record (manifest replay.replayable) and checks icount and dump sha256 come back.\n");
 }
 
 static int verify(int argc, char **argv)
 {
-    const char *dir = NULL, *oracle = NULL, *cmd = NULL;
+    const char *dir = NULL, *oracle = NULL, *cmd = NULL, *state = NULL;
+    bool replay = false;
     cl_oracle_opts o = { .timeout_s = 600 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -31,6 +35,10 @@ static int verify(int argc, char **argv)
             oracle = argv[++i];
         else if (!strcmp(a, "--oracle-cmd") && more)
             cmd = argv[++i];
+        else if (!strcmp(a, "--replay"))
+            replay = true;
+        else if (!strcmp(a, "--state") && more)
+            state = argv[++i];
         else if (!strcmp(a, "--junit") && more)
             o.junit = argv[++i];
         else if (!strcmp(a, "--vmlinux") && more)
@@ -49,7 +57,8 @@ static int verify(int argc, char **argv)
             return 2;
         }
     }
-    if (!dir || (oracle && cmd) || ((o.junit || o.vmlinux) && !oracle && !cmd)) {
+    if (!dir || (oracle && cmd) || ((o.junit || o.vmlinux) && !oracle && !cmd) || (replay && (oracle || cmd)) ||
+        (state && !replay)) {
         if (oracle && cmd)
             fprintf(stderr, "crashlab corpus: --oracle and --oracle-cmd exclude each other\n");
         usage(stderr);
@@ -57,7 +66,16 @@ static int verify(int argc, char **argv)
     }
     CL_AUTOPTR(cl_error) err = NULL;
     int bad;
-    if (!oracle && !cmd) {
+    if (replay) {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0) {
+            fprintf(stderr, "crashlab corpus: cannot find this program (/proc/self/exe) to run replays\n");
+            return 2;
+        }
+        self[n] = 0;
+        bad = cl_corpus_verify_replay(dir, self, state, stdout, &err);
+    } else if (!oracle && !cmd) {
         bad = cl_corpus_verify(dir, stdout, &err);
     } else {
         char tmpl[CL_ORACLE_CMD_MAX];

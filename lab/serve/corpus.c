@@ -113,7 +113,12 @@ json_object *cl_corpus_labels(const cl_run_entry *e, char *why, size_t whylen)
         return NULL;
     }
     json_object *trig = trigger_step(res);
+    CL_AUTOPTR(cl_scenario) s = scenario_as_run(res);
     const char *fault = cl_json_str(trig, "fault", NULL);
+    /* A recorded run sends no step: its guest fires the scenario's trigger at boot. */
+    for (size_t i = 0; !fault && s && json_object_get_boolean(cl_json_get(cl_json_get(res, "replay"), "recorded")) && i < s->nsteps; i++)
+        if (s->steps[i].kind == CL_STEP_TRIGGER && s->steps[i].fault)
+            fault = s->steps[i].fault->id;
     /* The fault names the corpus file (dumps/FAULT-SHA.EXT); result.json is only as
      * trustworthy as whoever could write the results directory. */
     CL_AUTOPTR(cl_error) nerr = NULL;
@@ -121,7 +126,6 @@ json_object *cl_corpus_labels(const cl_run_entry *e, char *why, size_t whylen)
         snprintf(why, whylen, "%s", nerr->msg);
         return NULL;
     }
-    CL_AUTOPTR(cl_scenario) s = scenario_as_run(res);
     json_object *l = json_object_new_object();
     json_object_object_add(l, "run_id", jstr(cl_run_id(e)));
     json_object_object_add(l, "scenario", jstr(cl_json_str(cl_json_get(res, "scenario"), "name", NULL)));
@@ -154,7 +158,7 @@ json_object *cl_corpus_labels(const cl_run_entry *e, char *why, size_t whylen)
     return l;
 }
 
-static bool copy_file(const char *from, const char *to, cl_error **errp)
+bool cl_corpus_copy_file(const char *from, const char *to, cl_error **errp)
 {
     struct stat st;
     CL_AUTOCLOSE in = cl_file_open_regular(from, &st, errp);
@@ -218,7 +222,7 @@ static bool add_modules(const cl_run_entry *e, const char *partial, json_object 
         if (stat(dst, &st_dst) != 0) {
             char dir[PATH_MAX + 16];
             snprintf(dir, sizeof(dir), "%s/modules", partial);
-            if (!cl_mkdir_p(dir, CL_DIR_MODE, errp) || !copy_file(host, dst, errp))
+            if (!cl_mkdir_p(dir, CL_DIR_MODE, errp) || !cl_corpus_copy_file(host, dst, errp))
                 return false;
         }
         json_object_object_add(m, "file", json_object_new_string(name));
@@ -270,7 +274,10 @@ bool cl_corpus_build(const cl_runs *runs, const char *out_dir, size_t *count, cl
                     char name[256], dst[PATH_MAX + 300];
                     snprintf(name, sizeof(name), "dumps/%s-%.16s.%s", cl_json_str(l, "fault", "nofault"), sha, ext_of(src));
                     snprintf(dst, sizeof(dst), "%s/%s", partial, name);
-                    ok = copy_file(src, dst, errp) && add_modules(e, partial, l, errp);
+                    char rname[200];
+                    snprintf(rname, sizeof(rname), "%s-%.16s", cl_json_str(l, "fault", "nofault"), sha);
+                    ok = cl_corpus_copy_file(src, dst, errp) && add_modules(e, partial, l, errp) &&
+                         cl_corpus_add_replay(e->dir, e->result, partial, rname, l, errp);
                     json_object_object_add(l, "debug", cl_corpus_debuginfo(e->result));
                     json_object_object_add(l, "file", json_object_new_string(name));
                     json_object_object_del(l, "source_dump");

@@ -45,6 +45,21 @@ json_object *cl_corpus_split_params(const char *text);
  * objects. NULL (errp set) otherwise. */
 json_object *cl_corpus_manifest_load(const char *dir, cl_error **errp);
 
+/* A copy of a regular file into a new one, synced (corpus files are written once). */
+bool cl_corpus_copy_file(const char *from, const char *to, cl_error **errp);
+
+/* The entry's "replay" object (corpus_replay.c): replayable with the directory that holds
+ * what `crashlab replay` needs (replay/NAME/: the log, domain.xml, the run's result.json
+ * with the kernel and initrd pointing into inputs/), or not with why. False only when the
+ * corpus cannot be written. */
+bool cl_corpus_add_replay(const char *run_dir, json_object *result, const char *partial, const char *name, json_object *l,
+                          cl_error **errp);
+
+/* corpus verify --replay: replays every replayable entry with `self replay` (state: its
+ * --state, or NULL) and prints ok/MISMATCH/skip per entry; returns the mismatches (a corpus
+ * without a replayable entry is one), -1 on a bad corpus. */
+int cl_corpus_verify_replay(const char *dir, const char *self, const char *state, FILE *out, cl_error **errp);
+
 /* Checks every dump of a corpus against its labels; prints one line per dump ("ok" or
  * what differs) to out. Returns the number of mismatches, -1 when the corpus itself
  * cannot be read (errp set). */

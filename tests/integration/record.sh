@@ -50,6 +50,22 @@ for s in $faults; do
     rpid[$s]=$!
 done
 
+# A corpus of the recorded panic run: its entry is replayable and corpus verify --replay makes
+# the dump again (beside the other replays); a copy with a changed log fails by name.
+"$CRASHLAB" corpus build --from "$work/results/$id" --out "$work/corpus" >"$work/corpus.out" 2>&1
+check "corpus: the recorded entry is replayable, its inputs copied into the corpus" \
+    python3 -c 'import json,sys,os
+d=json.load(open(sys.argv[1]+"/manifest.json"))["dumps"][0]; r=d["replay"]; e=sys.argv[1]+"/"+r["dir"]
+sys.exit(not (r["replayable"] and d["fault"] == "bugcheck" and all(os.path.isfile(e+"/"+f) for f in ("replay.bin","domain.xml","result.json"))
+              and len(os.listdir(sys.argv[1]+"/inputs")) == 2))' "$work/corpus"
+"$CRASHLAB" corpus verify "$work/corpus" --replay --state "$work/state-corpus" >"$work/corpus-replay.out" 2>&1 &
+cpid=$!
+cp -a "$work/corpus" "$work/corpus-t"
+printf 'X' | dd of="$(ls "$work"/corpus-t/replay/*/replay.bin)" bs=1 seek=100 conv=notrunc status=none
+"$CRASHLAB" corpus verify "$work/corpus-t" --replay --state "$work/state-corpus-t" >"$work/corpus-t.out" 2>&1; rc=$?
+check "corpus verify --replay: a changed log is a mismatch naming it (rc $rc)" \
+    bash -c "[ $rc = 1 ] && grep -q '^MISMATCH .*replay: replay: input log (.*replay.bin) changed since the record' '$work/corpus-t.out'"
+
 if [ ! -f "$res" ]; then
     not_ok "recorded run: no result.json ($(tail -c 300 "$work/$id.run"))"
 else
@@ -145,6 +161,9 @@ for s in $faults; do
         test "$(sha256sum <"$(dirname "${rj:-/nonexistent/x}")/dump.elf" 2>/dev/null | cut -d' ' -f1)" = "$(sha256sum <"$work/results/r-$s/dump.elf" | cut -d' ' -f1)"
 done
 
+wait "$cpid"; rc=$?
+check "corpus verify --replay: the panic entry replayed to its recorded icount and dump (rc $rc: $(tail -c 200 "$work/corpus-replay.out" | tr '\n' ' '))" \
+    bash -c "[ $rc = 0 ] && grep -q '^ok dumps/.*: replay: icount [0-9]* and dump sha256 .* as recorded' '$work/corpus-replay.out'"
 check "use-after-free replay --gdb: Ctrl-C ended it; replay.json lists the snapshots, their file is gone" \
     bash -c "python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not (len(d[\"snapshots\"]) >= 2 and d[\"gdb\"][\"port\"] == $gdbport))' $work/replays-$uaf/*/replay.json &&
              ! ls $work/replays-$uaf/*/rr-snapshots.qcow2 >/dev/null 2>&1 && ! pgrep -f '[g]uest=cl-r-' >/dev/null"
