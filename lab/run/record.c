@@ -183,7 +183,7 @@ bool cl_run_record_prepare(cl_run_ctx *c, cl_domxml_opts *dx, char *path, size_t
     return true;
 }
 
-bool cl_record_query_icount(virDomainPtr dom, const char *want_mode, int64_t *icount, cl_error **errp)
+bool cl_record_query_icount(cl_domain *dom, const char *want_mode, int64_t *icount, cl_error **errp)
 {
     CL_AUTOFREE char *out = NULL;
     if (!cl_domain_qmp(dom, "{\"execute\":\"query-replay\"}", &out, errp))

@@ -30,7 +30,7 @@ bool cl_run_record_agentless(const cl_run_ctx *c);
 void cl_run_record_icount(cl_run_ctx *c);
 
 /* QMP query-replay: the instruction count, when QEMU runs in want_mode ("record", or "play" for a replay). */
-bool cl_record_query_icount(virDomainPtr dom, const char *want_mode, int64_t *icount, cl_error **errp);
+bool cl_record_query_icount(cl_domain *dom, const char *want_mode, int64_t *icount, cl_error **errp);
 
 /* After teardown (QEMU has closed the log): size and sha256 of the log and of domain.xml. */
 void cl_run_record_finish(cl_run_ctx *c);

@@ -34,9 +34,9 @@ bool cl_run_remote_check(cl_run_ctx *c, const char *kernel, const char *initrd, 
     return true;
 }
 
-virDomainPtr cl_run_remote_start(cl_run_ctx *c, const char *xml, cl_error **errp)
+cl_domain *cl_run_remote_start(cl_run_ctx *c, const char *xml, cl_error **errp)
 {
-    virDomainPtr dom = cl_domain_start_paused(c->v, xml, errp);
+    cl_domain *dom = cl_domain_start_paused(c->v, xml, errp);
     if (!dom)
         return NULL;
     c->console_stream = cl_console_open(c->v, dom, c->console, REMOTE_CONSOLE_MAX, errp);

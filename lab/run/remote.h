@@ -20,7 +20,7 @@ bool cl_run_remote_check(cl_run_ctx *c, const char *kernel, const char *initrd, 
 
 /* Starts the domain paused, opens its console stream into c->console, then lets it run:
  * the console misses nothing from the first instruction on. */
-virDomainPtr cl_run_remote_start(cl_run_ctx *c, const char *xml, cl_error **errp);
+cl_domain *cl_run_remote_start(cl_run_ctx *c, const char *xml, cl_error **errp);
 
 /* After teardown: drains and closes the console stream, records capture.console. */
 void cl_run_remote_console_close(cl_run_ctx *c);

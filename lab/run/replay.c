@@ -227,7 +227,7 @@ static bool host_xml(char **xml, const char *name, const char *rid, const char *
 }
 
 /* The dump again, under the recorded plain file name in part, and its sha256. */
-static bool dump_again(virDomainPtr dom, json_object *res, cl_dump_format fmt, const char *part, char *path, size_t pathlen,
+static bool dump_again(cl_domain *dom, json_object *res, cl_dump_format fmt, const char *part, char *path, size_t pathlen,
                        char got[65], uint64_t *bytes, cl_error **errp)
 {
     const char *name = jstr(res, "dump", "path") ? jstr(res, "dump", "path") : "dump";
@@ -296,7 +296,7 @@ static int replay(const char *dir, const char *results, const char *state_opt, d
         return 1;
     }
     int rc = 1;
-    virDomainPtr dom = NULL;
+    cl_domain *dom = NULL;
     cl_virt *v = NULL;
     CL_AUTOFREE char *xml = NULL;
     CL_AUTOFREE char *state = NULL;

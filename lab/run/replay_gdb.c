@@ -62,7 +62,7 @@ bool cl_replay_gdb_xml(const cl_replay_gdb *g, char **xml, cl_error **errp)
 
 /* One HMP command (savevm has no synchronous QMP twin in QEMU 7.2): its output is empty
  * when it worked, else the error QEMU printed. */
-static bool hmp(virDomainPtr dom, const char *line, cl_error **errp)
+static bool hmp(cl_domain *dom, const char *line, cl_error **errp)
 {
     char cmd[256];
     snprintf(cmd, sizeof(cmd), "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"%s\"}}", line);
@@ -79,7 +79,7 @@ static bool hmp(virDomainPtr dom, const char *line, cl_error **errp)
     return ok;
 }
 
-static bool snapshot(virDomainPtr dom, const char *tag, int64_t icount, json_object *snaps, cl_error **errp)
+static bool snapshot(cl_domain *dom, const char *tag, int64_t icount, json_object *snaps, cl_error **errp)
 {
     char line[96];
     snprintf(line, sizeof(line), "savevm %s", tag);
@@ -97,7 +97,7 @@ static bool snapshot(virDomainPtr dom, const char *tag, int64_t icount, json_obj
 /* QMP cont, not libvirt's resume: after an HMP savevm libvirt may already count the
  * domain as running (seen here at power-on) and refuses; QEMU's cont on a running VM is a
  * no-op, and libvirt learns the state from QEMU's RESUME event. */
-static bool cont(virDomainPtr dom, cl_error **errp)
+static bool cont(cl_domain *dom, cl_error **errp)
 {
     CL_AUTOFREE char *out = NULL;
     return cl_domain_qmp(dom, "{\"execute\":\"cont\"}", &out, errp);
@@ -105,7 +105,7 @@ static bool cont(virDomainPtr dom, cl_error **errp)
 
 /* QMP query-status until QEMU stops at the break. Polled, not an event: libvirt's view of
  * the run state is off after HMP savevm (above) and its suspended event did not come. */
-static bool wait_paused(cl_virt *v, virDomainPtr dom, int64_t at, double deadline, cl_error **errp)
+static bool wait_paused(cl_virt *v, cl_domain *dom, int64_t at, double deadline, cl_error **errp)
 {
     while (cl_now() < deadline && !cl_virt_interrupted(v)) {
         CL_AUTOFREE char *out = NULL;
@@ -128,7 +128,7 @@ static bool wait_paused(cl_virt *v, virDomainPtr dom, int64_t at, double deadlin
                         cl_virt_interrupted(v) ? "interrupted" : "deadline");
 }
 
-bool cl_replay_gdb_snapshots(cl_virt *v, virDomainPtr dom, int64_t end_icount, double deadline,
+bool cl_replay_gdb_snapshots(cl_virt *v, cl_domain *dom, int64_t end_icount, double deadline,
                              json_object *snaps, cl_error **errp)
 {
     if (!snapshot(dom, "power-on", 0, snaps, errp))

@@ -37,7 +37,7 @@ bool cl_replay_gdb_xml(const cl_replay_gdb *g, char **xml, cl_error **errp);
 /* With the domain started paused at instruction 0: a snapshot there and at each point
  * before end_icount (QMP replay-break, savevm), then resumes it towards the panic. Each
  * snapshot's name and icount go into snaps (an array). */
-bool cl_replay_gdb_snapshots(cl_virt *v, virDomainPtr dom, int64_t end_icount, double deadline,
+bool cl_replay_gdb_snapshots(cl_virt *v, cl_domain *dom, int64_t end_icount, double deadline,
                              json_object *snaps, cl_error **errp);
 
 /* Writes dir/replay.gdb for the recorded run res (result.json): vmlinux from the kernel's

@@ -25,7 +25,7 @@ typedef struct {
     char kernel[PATH_MAX];   /* the Linux guest's, empty for Windows (staged when QEMU cannot reach it) */
     char initrd[PATH_MAX];
     cl_virt *v;
-    virDomainPtr dom;
+    cl_domain *dom;
     json_object *res;        /* result.json being built */
     json_object *timings;
     json_object *steps;

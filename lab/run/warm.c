@@ -84,7 +84,7 @@ static bool prepare_image(cl_run_ctx *c, const cl_domxml_opts *dx, const char *i
     CL_AUTOFREE char *xml = cl_domxml_build(dx, errp);
     if (!xml)
         return false;
-    virDomainPtr dom = cl_domain_start(c->v, xml, errp);
+    cl_domain *dom = cl_domain_start(c->v, xml, errp);
     if (!dom)
         return false;
     bool ok = cl_agent_wait_ping(dom, cl_now() + c->s->t_boot, errp);
@@ -192,7 +192,7 @@ static void *spare_main(void *arg)
     if (fd >= 0)
         close(fd);
     unlink(spare.var->sock);
-    virDomainPtr dom = cl_saved_restore(spare.v, spare.var->image, spare.xml, true, &spare.err);
+    cl_domain *dom = cl_saved_restore(spare.v, spare.var->image, spare.xml, true, &spare.err);
     /* Only a finished restore is marked usable: the next run takes nothing half-made. */
     if (dom && !cl_saved_claim(dom, spare.id, 0, spare.host, &spare.err))
         cl_domain_destroy(dom);
@@ -264,7 +264,7 @@ void cl_run_warm_finish(cl_run_ctx *c)
 }
 
 /* Takes over a paused spare left by the previous run: it becomes this run's domain. */
-static bool adopt_spare(cl_run_ctx *c, virDomainPtr dom, const warm_variant *w, cl_error **errp)
+static bool adopt_spare(cl_run_ctx *c, cl_domain *dom, const warm_variant *w, cl_error **errp)
 {
     char host[256] = "";
     gethostname(host, sizeof(host) - 1);
@@ -329,7 +329,7 @@ bool cl_run_warm_start(cl_run_ctx *c, const cl_domxml_opts *dx, const char *faul
     /* Spares of another image (other kernel, memory, boot parameters) only hold memory. */
     cl_saved_drop_spares(c->v, keep_spare ? spare_id : NULL);
     const warm_variant *use = &variants[0], *next = &variants[1];
-    virDomainPtr found = NULL;
+    cl_domain *found = NULL;
     for (int i = 0; i < 2 && !found; i++) {
         if ((found = cl_saved_take_spare(c->v, variants[i].name, spare_id))) {
             use = &variants[i];

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <limits.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /* agentcmd.c - one qemu-ga command through virDomainQemuAgentCommand, and whether its
  * failure is worth another try (the retry loop is lab/agent/client.c's). */
 #include <libvirt/libvirt-qemu.h>
+#include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <stdlib.h>
 #include <string.h>

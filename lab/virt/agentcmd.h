@@ -1,6 +1,6 @@
 /* agentcmd.h - one qemu-guest-agent command through libvirt, for lab/agent's client, which
  * keeps the policy (deadline, retries, reply parsing) and includes no libvirt header: the
- * domain is passed as the opaque struct libvirt's virDomainPtr points to. */
+ * domain is passed as the opaque cl_domain (virt.h): libvirt's virDomainPtr. */
 #ifndef CL_VIRT_AGENTCMD_H
 #define CL_VIRT_AGENTCMD_H
 

@@ -1,6 +1,7 @@
 /* conn.c - opening the connection, the event loop thread, the event queue. */
 #include <errno.h>
 #include <fcntl.h>
+#include <libvirt/libvirt.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>

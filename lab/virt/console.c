@@ -2,6 +2,7 @@
  * loop thread (console.h says why). */
 #include <errno.h>
 #include <fcntl.h>
+#include <libvirt/libvirt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -28,7 +28,7 @@ typedef struct {
  * appends what it says to path (created if missing), at most max_bytes. Call it while the
  * domain is paused, before its first instruction, to miss nothing. The bytes are read on
  * the connection's event loop thread. */
-cl_console_stream *cl_console_open(cl_virt *v, virDomainPtr dom, const char *path, uint64_t max_bytes, cl_error **errp);
+cl_console_stream *cl_console_open(cl_virt *v, cl_domain *dom, const char *path, uint64_t max_bytes, cl_error **errp);
 
 /* Waits up to wait_s for the host to end the stream (the domain was destroyed: what it said
  * last is still in flight), then stops reading and frees. NULL-safe. *st (optional) gets

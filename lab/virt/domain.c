@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <libvirt/libvirt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>

@@ -2,6 +2,7 @@
  * test driver (test:///default): destroy by run id (serve's recovery) matches the whole id
  * field only, and the stale sweep takes only this host's domains whose process is gone.
  * Starting real guests needs QEMU (tests/integration/serve.sh kills a run for real). */
+#include <libvirt/libvirt.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,4 +1,5 @@
 /* hostinfo.c - the host record of a connection (hostinfo.h). */
+#include <libvirt/libvirt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

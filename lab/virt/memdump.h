@@ -53,7 +53,7 @@ typedef struct {
 } cl_memdump_cpu;
 
 /* Dumps dom to path (kdump-compressed, pages in codec). threads 0: every online CPU. */
-bool cl_memdump_kdump(virDomainPtr dom, const char *path, int threads, cl_kw_codec codec, cl_memdump_stats *st,
+bool cl_memdump_kdump(cl_domain *dom, const char *path, int threads, cl_kw_codec codec, cl_memdump_stats *st,
                       cl_error **errp);
 
 /* Pure parsers of QEMU's monitor text (unit-tested).

@@ -2,6 +2,7 @@
  * back through the connection, an upload that replaces a volume, the directory a volume is
  * a file in. lab/serve's guest sync decides what to send; only this file knows libvirt. */
 #include <fcntl.h>
+#include <libvirt/libvirt.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+#include <libvirt/libvirt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -19,21 +19,21 @@
 #include "virt.h"
 
 /* Saves the running domain to path (the guest keeps running state in the file). */
-bool cl_saved_write(virDomainPtr dom, const char *path, cl_error **errp);
+bool cl_saved_write(cl_domain *dom, const char *path, cl_error **errp);
 
 /* Restores the save file with xml (same name and uuid as saved; paths may differ) and
  * returns the domain, running or paused. */
-virDomainPtr cl_saved_restore(cl_virt *v, const char *path, const char *xml, bool paused, cl_error **errp);
+cl_domain *cl_saved_restore(cl_virt *v, const char *path, const char *xml, bool paused, cl_error **errp);
 
 /* The domain called name when it is a usable spare with this id: active, paused (a restore
  * leaves it paused with reason "migration"), its metadata run id equal to spare_id, which
  * the maker writes only once the restore has finished. Any other active domain of that name (a spare of
  * other content, a claimed one whose run died) is destroyed, so the name is free for a
  * restore. NULL when there is none. */
-virDomainPtr cl_saved_take_spare(cl_virt *v, const char *name, const char *spare_id);
+cl_domain *cl_saved_take_spare(cl_virt *v, const char *name, const char *spare_id);
 
 /* Rewrites the live metadata of dom to a run's id, pid and host. */
-bool cl_saved_claim(virDomainPtr dom, const char *run_id, long pid, const char *host, cl_error **errp);
+bool cl_saved_claim(cl_domain *dom, const char *run_id, long pid, const char *host, cl_error **errp);
 
 /* Destroys every active domain whose metadata run id starts with "spare-" and is not keep
  * (NULL: all): spares of another warm image only hold memory. Returns how many. */

@@ -3,6 +3,7 @@
  * the name is destroyed, that a claim rewrites the run in the live metadata, and that drop
  * removes spares only. The save file and the embedded driver's pid file need real QEMU
  * (tests/integration/lab-scenarios.sh runs --spare for real). */
+#include <libvirt/libvirt.h>
 #include <string.h>
 
 #include "check.h"

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <libvirt/libvirt.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 
 #define CL_SCREENSHOT_MAX (64u << 20)
 
-bool cl_domain_screenshot(cl_virt *v, virDomainPtr dom, const char *png_path, cl_error **errp);
+bool cl_domain_screenshot(cl_virt *v, cl_domain *dom, const char *png_path, cl_error **errp);
 
 /* Converts a binary PPM (P6, maxval 255) to PNG; pure, bounded by the header's size. */
 bool cl_ppm_to_png(const unsigned char *ppm, size_t len, unsigned char **png, size_t *pnglen, cl_error **errp);

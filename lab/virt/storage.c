@@ -2,6 +2,7 @@
  * the libvirt connection (storage.h says why it goes this way). */
 #include <errno.h>
 #include <fcntl.h>
+#include <libvirt/libvirt.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -43,12 +43,13 @@ typedef struct {
  * volume and the local file's sha256 with the streamed one, reads spot_checks ranges of the
  * host's copy back and compares them with the local file, and deletes the volume (also
  * when any step fails). *out is filled as far as the steps went, also on failure. */
-bool cl_domain_dump_to_pool(cl_virt *v, virDomainPtr dom, cl_dump_format fmt, const char *pool, const char *volume,
+bool cl_domain_dump_to_pool(cl_virt *v, cl_domain *dom, cl_dump_format fmt, const char *pool, const char *volume,
                             const char *local_path, uint64_t max_bytes, cl_remote_dump *out, cl_error **errp);
 
 /* Downloads a volume to local_path (atomically), at most max_bytes, hashing it on the way.
  * Used for dumps and for small files (the guest manifest). */
-bool cl_vol_download(virStorageVolPtr vol, const char *local_path, uint64_t max_bytes, char sha256[65], uint64_t *bytes,
+struct _virStorageVol;
+bool cl_vol_download(struct _virStorageVol *vol, const char *local_path, uint64_t max_bytes, char sha256[65], uint64_t *bytes,
                      cl_error **errp);
 
 /* Whether path names a volume of some pool on the connection's host (the guest kernel and

@@ -7,12 +7,15 @@
 #ifndef CL_VIRT_H
 #define CL_VIRT_H
 
-#include <libvirt/libvirt.h>
 #include <stdbool.h>
 
 #include "util/error.h"
 
 typedef struct cl_virt cl_virt;
+
+/* A domain, as the rest of the lab holds it: opaque (libvirt's virDomainPtr inside
+ * lab/virt, the same pointer), so no module outside lab/virt sees a libvirt type. */
+typedef struct _virDomain cl_domain;
 
 typedef enum {
     CL_VEV_NONE,
@@ -53,7 +56,7 @@ void cl_virt_interrupt_opens(void);
 void cl_virt_close(cl_virt *v);
 CL_DEFINE_AUTOPTR_FUNC(cl_virt, cl_virt_close)
 
-virConnectPtr cl_virt_conn(cl_virt *v);
+struct _virConnect *cl_virt_conn(cl_virt *v);
 const char *cl_virt_uri(cl_virt *v);     /* the canonical URI libvirt reports */
 bool cl_virt_is_embedded(cl_virt *v);
 bool cl_virt_is_local(cl_virt *v);       /* files named in the XML are on this host */
