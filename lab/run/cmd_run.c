@@ -1,6 +1,5 @@
 /* cmd_run.c - `crashlab run`. */
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,12 +55,7 @@ int cl_cmd_run(int argc, char **argv)
     /* Before anything else: a SIGTERM in the first milliseconds (a scheduler that changed
      * its mind) must end as a recorded "interrupted" run, never as a silent exit 143. The
      * reaper inherits these handlers but keeps the signals blocked and forwards them. */
-    struct sigaction sa = { .sa_handler = on_signal };
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    cl_interrupt_watch(&cl_run_interrupted);
+    cl_interrupt_catch(on_signal, &cl_run_interrupted);
     cl_run_opts o = { 0 };
     static const struct option longopts[] = {
         { "results", required_argument, NULL, 'r' }, { "connect", required_argument, NULL, 'c' },

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,161 +285,202 @@ static void gdb_session(cl_virt *v, const char *name, cl_replay_gdb *g, json_obj
             break;
 }
 
+/* One replay: the recorded run, where the new one goes, and what the host names. */
+typedef struct {
+    const char *dir;                  /* the recorded run */
+    json_object *res;                 /* its result.json */
+    json_object *out;                 /* replay.json */
+    int64_t want_ic;
+    const char *fmt_name, *want_sha, *run_id;
+    cl_dump_format fmt;
+    int gdb_port;
+    cl_replay_gdb g;
+    char name[64], rid[160];
+    char part[PATH_MAX], final[PATH_MAX], con[PATH_MAX], log[PATH_MAX], sock[PATH_MAX], rr[PATH_MAX + 64];
+    char *xml, *state;
+} replay_ctx;
+
+/* What the record says of its dump: 0, or 2 (bad input) with the reason printed. */
+static int recorded_dump(replay_ctx *x)
+{
+    x->fmt_name = jstr(x->res, "dump", "format");
+    x->want_sha = jstr(x->res, "dump", "sha256");
+    x->run_id = jstr(x->res, "run_id", NULL);
+    x->want_ic = json_object_get_int64(json_object_object_get(json_object_object_get(x->res, "replay"), "icount"));
+    if (!x->run_id || !x->fmt_name || !x->want_sha) {
+        fprintf(stderr, "crashlab replay: %s/result.json has no run_id or dump (format, sha256)\n", x->dir);
+        return 2;
+    }
+    x->fmt = CL_DUMPFMT_NONE;
+    for (int i = 0; i < CL_DUMPFMT_LAST; i++)
+        if (!strcmp(x->fmt_name, cl_dump_format_to_string((cl_dump_format)i)))
+            x->fmt = (cl_dump_format)i;
+    if (x->fmt != CL_DUMPFMT_ELF && x->fmt != CL_DUMPFMT_KDUMP_ZLIB) {
+        fprintf(stderr, "crashlab replay: the recorded dump is %s; a replay writes and compares QEMU's own formats "
+                        "(elf, kdump-zlib): record with the default or --dump-format elf\n", x->fmt_name);
+        return 2;
+    }
+    return 0;
+}
+
+/* The new run directory (a .partial name until replay.json is in), a copy of the log QEMU
+ * may open, and the recorded XML with only the host's names changed. */
+static bool prepare(replay_ctx *x, const char *results, const char *state_opt, cl_error **errp)
+{
+    char sha[65], p[PATH_MAX];
+    cl_sha256_buf(x->run_id, strlen(x->run_id), sha);
+    snprintf(x->name, sizeof(x->name), "cl-r-%.12s-%lx", sha, (long)getpid() & 0xfffff);
+    snprintf(x->rid, sizeof(x->rid), "%.100s-replay-%ld", x->run_id, (long)time(NULL));
+    if (!cl_path_fmt(x->part, sizeof(x->part), errp, "%s/.%s.partial", results, x->rid) ||
+        !cl_path_fmt(x->final, sizeof(x->final), errp, "%s/%s", results, x->rid) ||
+        !cl_mkdir_p(results, CL_DIR_MODE_PASS, errp) || !cl_mkdir_p(x->part, CL_DIR_MODE_PASS, errp))
+        return false;
+    if (!cl_path_fmt(p, sizeof(p), errp, "%s/domain.xml", x->dir) || !cl_file_read_all(p, 1u << 20, &x->xml, NULL, errp))
+        return false;
+    x->state = cl_run_state_dir(state_opt);
+    if (!x->state || !cl_path_fmt(x->con, sizeof(x->con), errp, "%s/console.log", x->part) ||
+        !cl_path_fmt(x->log, sizeof(x->log), errp, "%s/" CL_RECORD_LOG, x->part) ||
+        !cl_path_fmt(x->sock, sizeof(x->sock), errp, "%s/s/%s.qga", x->state, x->name) ||
+        !cl_path_fmt(p, sizeof(p), errp, "%s/" CL_RECORD_LOG, x->dir))
+        return false;
+    snprintf(x->rr, sizeof(x->rr), "shift=auto,rr=replay,rrfile=%s", x->log);
+    if (!copy_file(p, x->log, errp) || !give_to_qemu(x->log, errp))
+        return false;
+    int cfd = open(x->con, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CL_FILE_MODE);
+    if (cfd >= 0)
+        close(cfd);
+    if (x->gdb_port && !strstr(x->xml, "apic.vapic=off"))
+        return cl_error_set(errp, CL_ERR_INVAL, "replay --gdb: %s was recorded with the vapic on, and QEMU 7.2 deadlocks "
+                            "loading a snapshot of such a guest (reverse execution); record it again (since 2026-12-04 "
+                            "records turn it off)", x->dir);
+    if (x->gdb_port && !cl_replay_gdb_prepare(&x->g, x->gdb_port, x->part, errp))
+        return false;
+    char kernel[PATH_MAX + 8], initrd[PATH_MAX + 8];
+    json_object *r = json_object_object_get(x->res, "replay");
+    if (!input_path(r, "kernel", x->dir, kernel, sizeof(kernel)) || !input_path(r, "initrd", x->dir, initrd, sizeof(initrd)))
+        return cl_error_set(errp, CL_ERR_FORMAT, "replay: result.json replay.kernel/initrd has no usable path");
+    return host_xml(&x->xml, x->name, x->rid, x->con, x->sock, x->rr, kernel, initrd, errp) &&
+           (!x->gdb_port || cl_replay_gdb_xml(&x->g, &x->xml, errp)) &&
+           cl_path_fmt(p, sizeof(p), errp, "%s/domain.xml", x->part) && cl_file_write_atomic(p, x->xml, strlen(x->xml), errp);
+}
+
+/* Starts the recorded guest (with --gdb: paused, then through the snapshot points) and
+ * waits until QEMU pauses it at the panic. */
+static cl_domain *run_to_panic(replay_ctx *x, cl_virt *v, double deadline, double timeout, cl_error **errp)
+{
+    fprintf(stderr, "replay: %s: running the recorded guest again to icount %lld\n", x->dir, (long long)x->want_ic);
+    cl_domain *dom = x->gdb_port ? cl_domain_start_paused(v, x->xml, errp) : cl_domain_start(v, x->xml, errp);
+    if (!dom)
+        return NULL;
+    if (x->gdb_port) {
+        json_object *snaps = json_object_new_array();
+        json_object_object_add(x->out, "snapshots", snaps);
+        if (!cl_replay_gdb_snapshots(v, dom, x->want_ic, deadline, snaps, errp))
+            return dom;
+    }
+    cl_virt_event ev;
+    if (!cl_virt_wait_event(v, x->name, 1u << CL_VEV_CRASHED | 1u << CL_VEV_STOPPED, deadline, &ev) ||
+        ev.kind != CL_VEV_CRASHED) {
+        if (stop_asked)
+            cl_error_set(errp, CL_ERR_INTERRUPTED, "replay: interrupted before the panic");
+        else
+            cl_error_set(errp, CL_ERR_TIMEOUT, "replay: no panic within %.0f s (the log may not replay: %s)", timeout,
+                         ev.kind == CL_VEV_STOPPED ? "QEMU stopped" : "still running");
+    }
+    return dom;
+}
+
+/* replay.json's verdict: the icount and the dump against the record's. Returns identical. */
+static bool judge(replay_ctx *x, int64_t ic, const char *got, uint64_t bytes, double t_run)
+{
+    bool same = ic == x->want_ic && !strcmp(got, x->want_sha);
+    json_object *out = x->out, *d = json_object_new_object();
+    json_object_object_add(out, "of", json_object_new_string(x->dir));
+    json_object_object_add(out, "icount", json_object_new_int64(ic));
+    json_object_object_add(out, "recorded_icount", json_object_new_int64(x->want_ic));
+    json_object_object_add(d, "path", json_object_new_string(jstr(x->res, "dump", "path")));
+    json_object_object_add(d, "format", json_object_new_string(x->fmt_name));
+    json_object_object_add(d, "sha256", json_object_new_string(got));
+    json_object_object_add(d, "bytes", json_object_new_int64((int64_t)bytes));
+    json_object_object_add(out, "dump", d);
+    json_object_object_add(out, "recorded_dump_sha256", json_object_new_string(x->want_sha));
+    json_object_object_add(out, "replay_seconds", json_object_new_double(t_run));
+    json_object_object_add(out, "identical", json_object_new_boolean(same));
+    if (!same)
+        json_object_object_add(out, "difference", json_object_new_string(ic != x->want_ic ? "icount" : "dump sha256"));
+    printf("replay: %s: icount %lld (recorded %lld), dump sha256 %.16s... (recorded %.16s...): %s, in %.1f s -> %s\n", x->dir,
+           (long long)ic, (long long)x->want_ic, got, x->want_sha, same ? "identical" : "DIFFERENT", t_run, x->final);
+    return same;
+}
+
+/* --gdb after an identical replay: replay.json in place first (the directory takes its
+ * final name), then the session until Ctrl-C or QEMU's end. */
+static void gdb_stay(replay_ctx *x, cl_virt *v, const char *module)
+{
+    char p[PATH_MAX];
+    json_object *gj = json_object_new_object();
+    json_object_object_add(gj, "port", json_object_new_int(x->gdb_port));
+    if (cl_path_fmt(p, sizeof(p), NULL, "%s/replay.gdb", x->final))
+        json_object_object_add(gj, "script", json_object_new_string(p));
+    json_object_object_add(x->out, "gdb", gj);
+    replay_write(x->out, x->part, x->final, x->log);
+    x->part[0] = 0;
+    gdb_session(v, x->name, &x->g, x->res, x->final, module);
+}
+
 static int replay(const char *dir, const char *results, const char *state_opt, double timeout, int gdb_port,
                   const char *module)
 {
     CL_AUTOPTR(cl_error) err = NULL;
-    json_object *res = NULL;
-    if (!check_run(dir, &res, &err)) {
+    replay_ctx x = { .dir = dir, .gdb_port = gdb_port };
+    if (!check_run(dir, &x.res, &err)) {
         fprintf(stderr, "crashlab %s\n", err->msg);
         return 1;
     }
-    int rc = 1;
+    x.out = json_object_new_object();
     cl_domain *dom = NULL;
     cl_virt *v = NULL;
-    CL_AUTOFREE char *xml = NULL;
-    CL_AUTOFREE char *state = NULL;
-    json_object *out = json_object_new_object();
-    cl_replay_gdb g = { 0 };
-    json_object *r = json_object_object_get(res, "replay");
-    int64_t want_ic = json_object_get_int64(json_object_object_get(r, "icount"));
-    const char *fmt_name = jstr(res, "dump", "format"), *want_sha = jstr(res, "dump", "sha256");
-    const char *run_id = jstr(res, "run_id", NULL);
-    char rid[160], part[PATH_MAX] = "", final[PATH_MAX] = "", p[PATH_MAX], name[64];
-    char con[PATH_MAX], log[PATH_MAX] = "", sock[PATH_MAX], rr[PATH_MAX + 64];
-    if (!run_id || !fmt_name || !want_sha) {
-        fprintf(stderr, "crashlab replay: %s/result.json has no run_id or dump (format, sha256)\n", dir);
-        rc = 2;
+    int rc = recorded_dump(&x);
+    if (rc)
         goto done;
-    }
-    cl_dump_format fmt = CL_DUMPFMT_NONE;
-    for (int i = 0; i < CL_DUMPFMT_LAST; i++)
-        if (!strcmp(fmt_name, cl_dump_format_to_string((cl_dump_format)i)))
-            fmt = (cl_dump_format)i;
-    if (fmt != CL_DUMPFMT_ELF && fmt != CL_DUMPFMT_KDUMP_ZLIB) {
-        fprintf(stderr, "crashlab replay: the recorded dump is %s; a replay writes and compares QEMU's own formats "
-                        "(elf, kdump-zlib): record with the default or --dump-format elf\n", fmt_name);
-        rc = 2;
-        goto done;
-    }
-    char sha[65];
-    cl_sha256_buf(run_id, strlen(run_id), sha);
-    snprintf(name, sizeof(name), "cl-r-%.12s-%lx", sha, (long)getpid() & 0xfffff);
-    snprintf(rid, sizeof(rid), "%.100s-replay-%ld", run_id, (long)time(NULL));
-    if (!cl_path_fmt(part, sizeof(part), &err, "%s/.%s.partial", results, rid) ||
-        !cl_path_fmt(final, sizeof(final), &err, "%s/%s", results, rid) || !cl_mkdir_p(results, CL_DIR_MODE_PASS, &err) ||
-        !cl_mkdir_p(part, CL_DIR_MODE_PASS, &err))
-        goto fail;
-    /* The guest-visible XML stays as recorded; what is the host's changes. */
-    if (!cl_path_fmt(p, sizeof(p), &err, "%s/domain.xml", dir) || !cl_file_read_all(p, 1u << 20, &xml, NULL, &err))
-        goto fail;
-    state = cl_run_state_dir(state_opt);
-    if (!state || !cl_path_fmt(con, sizeof(con), &err, "%s/console.log", part) ||
-        !cl_path_fmt(log, sizeof(log), &err, "%s/" CL_RECORD_LOG, part) ||
-        !cl_path_fmt(sock, sizeof(sock), &err, "%s/s/%s.qga", state, name) ||
-        !cl_path_fmt(p, sizeof(p), &err, "%s/" CL_RECORD_LOG, dir))
-        goto fail;
-    snprintf(rr, sizeof(rr), "shift=auto,rr=replay,rrfile=%s", log);
-    if (!copy_file(p, log, &err) || !give_to_qemu(log, &err))
-        goto fail;
-    int cfd = open(con, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CL_FILE_MODE);
-    if (cfd >= 0)
-        close(cfd);
-    if (gdb_port && !strstr(xml, "apic.vapic=off")) {
-        cl_error_set(&err, CL_ERR_INVAL, "replay --gdb: %s was recorded with the vapic on, and QEMU 7.2 deadlocks loading "
-                     "a snapshot of such a guest (reverse execution); record it again (since 2026-12-04 records turn it off)", dir);
-        goto fail;
-    }
-    if (gdb_port && !cl_replay_gdb_prepare(&g, gdb_port, part, &err))
-        goto fail;
-    char kernel[PATH_MAX + 8], initrd[PATH_MAX + 8];
-    if (!input_path(r, "kernel", dir, kernel, sizeof(kernel)) || !input_path(r, "initrd", dir, initrd, sizeof(initrd))) {
-        cl_error_set(&err, CL_ERR_FORMAT, "replay: result.json replay.kernel/initrd has no usable path");
-        goto fail;
-    }
-    if (!host_xml(&xml, name, rid, con, sock, rr, kernel, initrd, &err) || (gdb_port && !cl_replay_gdb_xml(&g, &xml, &err)) || !cl_path_fmt(p, sizeof(p), &err, "%s/domain.xml", part) || !cl_file_write_atomic(p, xml, strlen(xml), &err))
-        goto fail;
+    rc = 1;
     double t0 = cl_now(), deadline = t0 + timeout;
-    if (!(v = cl_virt_open_by(NULL, state, deadline, &err)))
+    if (!prepare(&x, results, state_opt, &err) || !(v = cl_virt_open_by(NULL, x.state, deadline, &err)))
         goto fail;
     current_virt = v;
     cl_virt_cleanup_stale(v, true, NULL);
-    fprintf(stderr, "replay: %s: running the recorded guest again to icount %lld\n", dir, (long long)want_ic);
-    if (!(dom = gdb_port ? cl_domain_start_paused(v, xml, &err) : cl_domain_start(v, xml, &err)))
+    if (!(dom = run_to_panic(&x, v, deadline, timeout, &err)) || err)
         goto fail;
-    if (gdb_port) {
-        json_object *snaps = json_object_new_array();
-        json_object_object_add(out, "snapshots", snaps);
-        if (!cl_replay_gdb_snapshots(v, dom, want_ic, deadline, snaps, &err))
-            goto fail;
-    }
-    cl_virt_event ev;
-    if (!cl_virt_wait_event(v, name, 1u << CL_VEV_CRASHED | 1u << CL_VEV_STOPPED, deadline, &ev) ||
-        ev.kind != CL_VEV_CRASHED) {
-        if (stop_asked)
-            cl_error_set(&err, CL_ERR_INTERRUPTED, "replay: interrupted before the panic");
-        else
-            cl_error_set(&err, CL_ERR_TIMEOUT, "replay: no panic within %.0f s (the log may not replay: %s)", timeout,
-                         ev.kind == CL_VEV_STOPPED ? "QEMU stopped" : "still running");
-        goto fail;
-    }
     double t_run = cl_now() - t0;
     int64_t ic = 0;
-    if (!cl_record_query_icount(dom, "play", &ic, &err))
-        goto fail;
     char dpath[PATH_MAX], got[65];
     uint64_t bytes = 0;
-    if (!dump_again(dom, res, fmt, part, dpath, sizeof(dpath), got, &bytes, &err))
+    if (!cl_record_query_icount(dom, "play", &ic, &err) ||
+        !dump_again(dom, x.res, x.fmt, x.part, dpath, sizeof(dpath), got, &bytes, &err))
         goto fail;
-    bool same = ic == want_ic && !strcmp(got, want_sha);
-    json_object_object_add(out, "of", json_object_new_string(dir));
-    json_object_object_add(out, "icount", json_object_new_int64(ic));
-    json_object_object_add(out, "recorded_icount", json_object_new_int64(want_ic));
-    json_object *d = json_object_new_object();
-    json_object_object_add(d, "path", json_object_new_string(jstr(res, "dump", "path")));
-    json_object_object_add(d, "format", json_object_new_string(fmt_name));
-    json_object_object_add(d, "sha256", json_object_new_string(got));
-    json_object_object_add(d, "bytes", json_object_new_int64((int64_t)bytes));
-    json_object_object_add(out, "dump", d);
-    json_object_object_add(out, "recorded_dump_sha256", json_object_new_string(want_sha));
-    json_object_object_add(out, "replay_seconds", json_object_new_double(t_run));
-    json_object_object_add(out, "identical", json_object_new_boolean(same));
-    if (!same)
-        json_object_object_add(out, "difference", json_object_new_string(ic != want_ic ? "icount" : "dump sha256"));
-    rc = same ? 0 : 1;
-    printf("replay: %s: icount %lld (recorded %lld), dump sha256 %.16s... (recorded %.16s...): %s, in %.1f s -> %s\n",
-           dir, (long long)ic, (long long)want_ic, got, want_sha, same ? "identical" : "DIFFERENT", t_run, final);
-    goto write;
+    rc = judge(&x, ic, got, bytes, t_run) ? 0 : 1;
+    if (gdb_port && rc == 0)
+        gdb_stay(&x, v, module);
+    goto teardown;
 fail:
-    json_object_object_add(out, "of", json_object_new_string(dir));
-    json_object_object_add(out, "identical", json_object_new_boolean(0));
-    json_object_object_add(out, "error", json_object_new_string(err ? err->msg : "replay failed"));
+    json_object_object_add(x.out, "of", json_object_new_string(dir));
+    json_object_object_add(x.out, "identical", json_object_new_boolean(0));
+    json_object_object_add(x.out, "error", json_object_new_string(err ? err->msg : "replay failed"));
     fprintf(stderr, "crashlab %s\n", err ? err->msg : "replay failed");
     rc = 1;
-write:
-    if (dom && gdb_port && rc == 0) {
-        json_object *gj = json_object_new_object();
-        json_object_object_add(gj, "port", json_object_new_int(gdb_port));
-        if (cl_path_fmt(p, sizeof(p), NULL, "%s/replay.gdb", final))
-            json_object_object_add(gj, "script", json_object_new_string(p));
-        json_object_object_add(out, "gdb", gj);
-        replay_write(out, part, final, log);
-        part[0] = 0;
-        gdb_session(v, name, &g, res, final, module);
-    }
-    if (dom) {
-        cl_domain_destroy(dom);
-        dom = NULL;
-    }
+teardown:
+    cl_domain_destroy(dom);
     /* The snapshots belong to this session (hundreds of MB): a new --gdb makes its own. */
-    if (gdb_port && g.snapshots[0])
-        unlink(g.snapshots);
-    replay_write(out, part, final, log);
+    if (gdb_port && x.g.snapshots[0])
+        unlink(x.g.snapshots);
+    replay_write(x.out, x.part, x.final, x.log);
 done:
     if (v)
         cl_virt_close(v);
-    json_object_put(out);
-    json_object_put(res);
+    free(x.xml);
+    free(x.state);
+    json_object_put(x.out);
+    json_object_put(x.res);
     return rc;
 }
 
@@ -511,12 +551,7 @@ int cl_cmd_replay(int argc, char **argv)
     }
     if (!check) {
         /* A signal ends a --gdb session; the reaper forwards it to the worker. */
-        struct sigaction sa = { .sa_handler = on_signal };
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGHUP, &sa, NULL);
-        cl_interrupt_watch(&stop_asked);
+        cl_interrupt_catch(on_signal, &stop_asked);
         /* The replay starts QEMU: reap it ourselves (lab/util/reaper.h). */
         int status;
         if (!cl_reaper_fork(&status))

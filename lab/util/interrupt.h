@@ -10,6 +10,9 @@
 /* Watches flag (NULL: nothing is ever interrupted). */
 void cl_interrupt_watch(volatile int *flag);
 
+/* A command's handler for SIGINT, SIGTERM and SIGHUP (it sets flag), and flag watched. */
+void cl_interrupt_catch(void (*handler)(int), volatile int *flag);
+
 /* True once the watched flag is set. */
 bool cl_interrupt_pending(void);
 
