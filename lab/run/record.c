@@ -133,15 +133,9 @@ bool cl_run_record_prepare(cl_run_ctx *c, cl_domxml_opts *dx, char *path, size_t
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CL_FILE_MODE);
         if (fd < 0)
             return cl_error_set_errno(errp, CL_ERR_IO, errno, "record: cannot create %s", path);
-        /* As root, the embedded driver runs QEMU as libvirt-qemu, and libvirt chowns only
-         * the files its XML names, not a <qemu:arg> path: hand this one over ourselves. */
-        struct passwd *pw = geteuid() == 0 ? getpwnam("libvirt-qemu") : NULL;
-        if (pw && fchown(fd, pw->pw_uid, pw->pw_gid) < 0) {
-            int e = errno;
-            close(fd);
-            return cl_error_set_errno(errp, CL_ERR_IO, e, "record: cannot give %s to libvirt-qemu", path);
-        }
         close(fd);
+        if (!cl_record_give_to_qemu(path, errp))
+            return cl_error_prefix(errp, "record"), false;
     }
     if (c->s->profile == CL_PROFILE_LINUX) {
         cl_buf b = { 0 };
@@ -180,6 +174,14 @@ bool cl_run_record_prepare(cl_run_ctx *c, cl_domxml_opts *dx, char *path, size_t
         add_file(c, r, "kernel", dx->kernel);
         add_file(c, r, "initrd", dx->initrd);
     }
+    return true;
+}
+
+bool cl_record_give_to_qemu(const char *path, cl_error **errp)
+{
+    struct passwd *pw = geteuid() == 0 ? getpwnam("libvirt-qemu") : NULL;
+    if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
+        return cl_error_set_errno(errp, CL_ERR_IO, errno, "cannot give %s to libvirt-qemu", path);
     return true;
 }
 

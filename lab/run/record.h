@@ -29,6 +29,11 @@ bool cl_run_record_agentless(const cl_run_ctx *c);
  * reached (QMP query-replay), the point a replay must run to. Failures are warnings. */
 void cl_run_record_icount(cl_run_ctx *c);
 
+/* As root the embedded driver runs QEMU as libvirt-qemu, and libvirt chowns only the files
+ * its XML names, not a <qemu:arg> path (the record log, a replay's copy, the snapshot
+ * file): hands path over. Not root: nothing to do. */
+bool cl_record_give_to_qemu(const char *path, cl_error **errp);
+
 /* QMP query-replay: the instruction count, when QEMU runs in want_mode ("record", or "play" for a replay). */
 bool cl_record_query_icount(cl_domain *dom, const char *want_mode, int64_t *icount, cl_error **errp);
 

@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,16 +180,6 @@ static bool copy_file(const char *from, const char *to, cl_error **errp)
     return true;
 }
 
-/* QEMU runs as libvirt-qemu under a root embedded driver, and libvirt hands over only the
- * files its XML names, not a <qemu:arg> path. */
-static bool give_to_qemu(const char *path, cl_error **errp)
-{
-    struct passwd *pw = geteuid() == 0 ? getpwnam("libvirt-qemu") : NULL;
-    if (pw && chown(path, pw->pw_uid, pw->pw_gid) < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "replay: cannot give %s to libvirt-qemu", path);
-    return true;
-}
-
 static const char *jstr(json_object *o, const char *a, const char *b)
 {
     json_object *x = NULL, *y = NULL;
@@ -344,7 +333,7 @@ static bool prepare(replay_ctx *x, const char *results, const char *state_opt, c
         !cl_path_fmt(p, sizeof(p), errp, "%s/" CL_RECORD_LOG, x->dir))
         return false;
     snprintf(x->rr, sizeof(x->rr), "shift=auto,rr=replay,rrfile=%s", x->log);
-    if (!copy_file(p, x->log, errp) || !give_to_qemu(x->log, errp))
+    if (!copy_file(p, x->log, errp) || !cl_record_give_to_qemu(x->log, errp))
         return false;
     int cfd = open(x->con, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, CL_FILE_MODE);
     if (cfd >= 0)

@@ -2,15 +2,16 @@
  * (replay_gdb.h says why each is needed). */
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "record.h"
 #include "replay_gdb.h"
 #include "util/buf.h"
 #include "util/fileio.h"
+#include "util/json.h"
 #include "util/proc.h"
 #include "virt/domain.h"
 
@@ -32,10 +33,7 @@ bool cl_replay_gdb_prepare(cl_replay_gdb *g, int port, const char *dir, cl_error
     char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", g->snapshots, "8G", NULL };
     if (!cl_proc_run_quiet(argv, errp))
         return cl_error_prefix(errp, "replay --gdb: snapshot file"), false;
-    struct passwd *pw = geteuid() == 0 ? getpwnam("libvirt-qemu") : NULL;
-    if (pw && chown(g->snapshots, pw->pw_uid, pw->pw_gid) < 0)
-        return cl_error_set_errno(errp, CL_ERR_IO, errno, "replay --gdb: cannot give %s to libvirt-qemu", g->snapshots);
-    return true;
+    return cl_record_give_to_qemu(g->snapshots, errp) || (cl_error_prefix(errp, "replay --gdb"), false);
 }
 
 bool cl_replay_gdb_xml(const cl_replay_gdb *g, char **xml, cl_error **errp)
@@ -198,15 +196,6 @@ static const char module_loader[] =
     "ClLoadModules()\n"
     "end\n";
 
-static const char *jstr(json_object *o, const char *a, const char *b, const char *c)
-{
-    json_object *x = NULL;
-    if (!json_object_object_get_ex(o, a, &x) || (b && !json_object_object_get_ex(x, b, &x)) ||
-        (c && !json_object_object_get_ex(x, c, &x)) || !json_object_is_type(x, json_type_string))
-        return NULL;
-    return json_object_get_string(x);
-}
-
 /* The labfault.ko the recorded image carried, by the manifest beside its initrd: the
  * sha256 gdb's symbols must have. NULL when the manifest does not say. */
 static char *image_module_sha(const char *initrd)
@@ -221,7 +210,7 @@ static char *image_module_sha(const char *initrd)
     if (!cl_file_read_all(p, 1u << 20, &text, NULL, NULL))
         return NULL;
     json_object *m = json_tokener_parse(text);
-    const char *sha = jstr(m, "initrd", "labfault.ko", "sha256");
+    const char *sha = cl_json_str(cl_json_get(cl_json_get(m, "initrd"), "labfault.ko"), "sha256", NULL);
     char *out = sha && strlen(sha) == 64 ? strdup(sha) : NULL;
     json_object_put(m);
     return out;
@@ -235,9 +224,9 @@ static bool plain_path(const char *s)
 bool cl_replay_gdb_script(const cl_replay_gdb *g, json_object *res, const char *dir, const char *module, char *path,
                           size_t pathlen, cl_error **errp)
 {
-    const char *release = jstr(res, "guest", "kernel_release", NULL);
-    const char *offset = jstr(res, "crash", "linux", "kernel_offset");
-    const char *initrd = jstr(res, "replay", "initrd", "path");
+    const char *release = cl_json_str(cl_json_get(res, "guest"), "kernel_release", NULL);
+    const char *offset = cl_json_str(cl_json_get(cl_json_get(res, "crash"), "linux"), "kernel_offset", NULL);
+    const char *initrd = cl_json_str(cl_json_get(cl_json_get(res, "replay"), "initrd"), "path", NULL);
     if (!plain_path(release) || strchr(release, '/') || !offset || strspn(offset, "0123456789abcdefx") != strlen(offset))
         return cl_error_set(errp, CL_ERR_FORMAT, "replay --gdb: result.json has no kernel release or crash.linux.kernel_offset");
     char abs[PATH_MAX];
